@@ -1,0 +1,38 @@
+from django.db import models
+
+
+class PilotStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    IN_REVIEW = "in_review", "In review"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    EXPANDED = "expanded", "Expanded"
+    CLOSED = "closed", "Closed"
+
+
+class MeasurementSource(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+
+
+class FlagKind(models.TextChoices):
+    TARGET_MISSED = "target_missed", "Target missed"
+    NEAR_MISS = "near_miss", "Near miss"
+    MISSING_DATA = "missing_data", "Missing data"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence", "Insufficient evidence"
+    DECISION_OVERDUE = "decision_overdue", "Decision overdue"
+    CERTIFICATION_LAPSED = "certification_lapsed", "Certification lapsed"
+
+
+class Severity(models.TextChoices):
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class DecisionOutcome(models.TextChoices):
+    EXPAND = "expand", "Expand"
+    EXTEND = "extend", "Extend"
+    STOP = "stop", "Stop"

@@ -1,0 +1,260 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from scope.choices import Cadence, Direction
+from scope.models import WorkItem
+from vendors.models import Provider
+
+from .choices import DecisionOutcome, FlagKind, MeasurementSource, PilotStatus, Severity
+
+MAX_WORK_ITEMS_PER_PILOT = 2
+
+
+class Pilot(models.Model):
+    """A small, time-boxed trial of a provider on one or two work items, judged against targets agreed
+    up front; a later stage is a new pilot whose `parent` is the stage it grew from."""
+
+    name = models.CharField(max_length=200, unique=True)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="pilots")
+    work_items = models.ManyToManyField(WorkItem, related_name="pilots")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_pilots"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The decision date.")
+    volume_share = models.DecimalField(
+        "share of volume (%)",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+    budget = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    stage = models.PositiveSmallIntegerField(default=1)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="next_stages",
+        help_text="The stage this pilot grew from.",
+    )
+    decision_rule = models.TextField(blank=True, help_text="What result means expand, agreed before the start.")
+    status = models.CharField(max_length=10, choices=PilotStatus.choices, default=PilotStatus.PLANNED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[work_items])
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        indexes = [
+            models.Index(fields=["status", "ends_on"], name="pilot_status_ends_idx"),
+            models.Index(fields=["provider", "status"], name="pilot_provider_status_idx"),
+            models.Index(fields=["owner", "status"], name="pilot_owner_status_idx"),
+            models.Index(fields=["-starts_on", "name"], name="pilot_starts_idx"),
+            models.Index(fields=["ends_on"], name="pilot_ends_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=F("starts_on")),
+                name="pilot_ends_after_start",
+                violation_error_message="The decision date must be after the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(volume_share__gt=0) & Q(volume_share__lte=100),
+                name="pilot_volume_share_range",
+                violation_error_message="The share of volume must be more than 0% and at most 100%.",
+            ),
+            models.CheckConstraint(condition=Q(stage__gte=1), name="pilot_stage_positive"),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True, stage=1) | Q(parent__isnull=False, stage__gt=1),
+                name="pilot_stage_matches_parent",
+                violation_error_message="Stage 1 has no parent; a later stage grows from a parent pilot.",
+            ),
+            models.CheckConstraint(condition=Q(status__in=PilotStatus.values), name="pilot_status_valid"),
+            models.CheckConstraint(
+                condition=Q(budget__isnull=True) | Q(budget__gte=0), name="pilot_budget_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("admin:pilots_pilot_change", args=[self.pk])
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
+            raise ValidationError({"ends_on": "The decision date must be after the start date."})
+
+    @property
+    def is_past_decision_date(self) -> bool:
+        return timezone.localdate() > self.ends_on
+
+
+class PilotMetric(models.Model):
+    """A target the pilot is judged on, copied from the work items' success metrics at creation;
+    editable while the pilot is planned, frozen once it runs."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=30, blank=True)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    target = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    warning_margin = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        default=Decimal("0"),
+        help_text="How close to the target, in the metric's unit, counts as a near miss.",
+    )
+    critical = models.BooleanField(default=False)
+    cadence = models.CharField(max_length=7, choices=Cadence.choices, default=Cadence.WEEKLY)
+    min_samples = models.PositiveSmallIntegerField(
+        "minimum samples for proof",
+        default=4,
+        validators=[MinValueValidator(1)],
+        help_text="Periods with a measurement needed before the metric counts as proven.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pilot", "-critical", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["pilot", "name"], name="pilotmetric_unique_name"),
+            models.CheckConstraint(condition=Q(warning_margin__gte=0), name="pilotmetric_margin_not_negative"),
+            models.CheckConstraint(condition=Q(min_samples__gte=1), name="pilotmetric_min_samples_positive"),
+            models.CheckConstraint(condition=Q(direction__in=Direction.values), name="pilotmetric_direction_valid"),
+            models.CheckConstraint(condition=Q(cadence__in=Cadence.values), name="pilotmetric_cadence_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.pilot})"
+
+
+class Measurement(models.Model):
+    """One period's value of a pilot metric; a correction edits it (kept in history), never adds a twin."""
+
+    metric = models.ForeignKey(PilotMetric, on_delete=models.CASCADE, related_name="measurements")
+    period_start = models.DateField()
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    sample_size = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    source = models.CharField(max_length=6, choices=MeasurementSource.choices, default=MeasurementSource.MANUAL)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["metric", "-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "period_start"],
+                name="measurement_one_per_period",
+                violation_error_message="This metric already has a measurement for that period; edit it instead.",
+            ),
+            models.CheckConstraint(condition=Q(source__in=MeasurementSource.values), name="measurement_source_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.metric.name} {self.period_start}: {self.value}"
+
+
+class FlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+
+class Flag(models.Model):
+    """Something about a pilot that needs attention, raised and resolved by the evaluation job.
+
+    At most one open flag per (pilot, metric, kind): the database enforces it with two partial
+    unique constraints, one for metric flags and one for pilot-wide flags (NULL metric).
+    """
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="flags")
+    metric = models.ForeignKey(PilotMetric, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=24, choices=FlagKind.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    message = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(fields=["pilot", "resolved_at"], name="flag_pilot_resolved_idx"),
+            models.Index(fields=["kind", "severity"], name="flag_kind_severity_idx"),
+            models.Index(fields=["-opened_at"], name="flag_opened_idx"),
+            models.Index(fields=["resolved_at"], name="flag_resolved_idx"),
+            models.Index(
+                fields=["severity", "-opened_at"], condition=Q(resolved_at__isnull=True), name="flag_open_severity_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pilot", "metric", "kind"],
+                condition=Q(resolved_at__isnull=True, metric__isnull=False),
+                name="flag_one_open_per_metric_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["pilot", "kind"],
+                condition=Q(resolved_at__isnull=True, metric__isnull=True),
+                name="flag_one_open_per_pilot_kind",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=FlagKind.values), name="flag_kind_valid"),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="flag_severity_valid"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("opened_at")),
+                name="flag_resolved_after_opened",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_by__isnull=False),
+                name="flag_acknowledged_has_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.pilot}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class Decision(models.Model):
+    """The recorded outcome of a pilot review: expand, extend or stop, with the reasoning."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField(max_length=6, choices=DecisionOutcome.choices)
+    rationale = models.TextField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_at"]
+        indexes = [models.Index(fields=["pilot", "-decided_at"], name="decision_pilot_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=DecisionOutcome.values), name="decision_outcome_valid"),
+            models.CheckConstraint(condition=~Q(rationale=""), name="decision_has_rationale"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} — {self.pilot}"

@@ -110,6 +110,7 @@ USE_TZ = True
 # --- Static and uploaded files ----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploads (certification evidence) are never given a public URL: they are served only through
 # permission-checked views, so MEDIA_URL is deliberately absent from the URL configuration.

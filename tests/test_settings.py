@@ -1,0 +1,43 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(**env):
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("secret", ["", "short", "dev-only-insecure-key-never-used-in-production"])
+def test_production_refuses_to_start_without_a_real_secret_key(secret):
+    result = run_check(SECRET_KEY=secret)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_check(SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-value")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_health_check_needs_no_login_and_pages_do():
+    client = Client()
+    assert client.get("/health/").json() == {"status": "ok"}
+    assert client.get("/accounts/login/").status_code == 200
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

@@ -1319,6 +1319,10 @@ def seed_scale(scale: int, *, stdout=None) -> dict[str, int]:
         log(f"  {len(pilots)} pilots, {len(metrics)} metrics")
     n_measurements = _bulk_measurements(metrics, periods, this_monday, rng)
     log(f"  {n_measurements} measurements")
+    if connection.vendor == "postgresql":
+        # Fresh statistics so the planner sees the new volumes at once.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return {
         "providers": len(providers),
         "work items": len(items),

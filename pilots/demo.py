@@ -1063,7 +1063,7 @@ def seed_pilots(*, owner, recorder, rng: random.Random, today: datetime.date) ->
                 unit=m.unit,
                 direction=m.direction,
                 target=m.target,
-                warning_margin=(abs(m.target) * Decimal("0.02")).quantize(Decimal("0.01")),
+                warning_margin=(abs(m.target) * Decimal("0.005")).quantize(Decimal("0.01")),
                 critical=m.critical,
                 cadence=m.cadence,
                 min_samples=3 if m.cadence == Cadence.MONTHLY else 4,
@@ -1078,10 +1078,10 @@ def seed_pilots(*, owner, recorder, rng: random.Random, today: datetime.date) ->
         for metric in metrics:
             periods = _periods(metric.cadence, starts_on, last_period)
             for index, period in enumerate(periods):
-                # Gappy pilots miss the latest weeks; every pilot misses the odd week.
+                # Gappy pilots miss the latest weeks; pilots that are not going well miss the odd week.
                 if spec.quality == "gappy" and index >= len(periods) - 2:
                     continue
-                if rng.random() < 0.06 and index not in (0, len(periods) - 1):
+                if spec.quality != "good" and rng.random() < 0.06 and index not in (0, len(periods) - 1):
                     continue
                 measurements.append(
                     Measurement(

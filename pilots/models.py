@@ -192,6 +192,9 @@ class Flag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    owner_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the pilot's owner was emailed about this critical flag."
+    )
     history = HistoricalRecords()
 
     objects = FlagQuerySet.as_manager()

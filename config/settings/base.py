@@ -7,6 +7,7 @@ git-ignored `var/` folder. `DATABASE_URL` and `CELERY_BROKER_URL` switch to Post
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -165,7 +166,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 * 60)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=500)
+
+
+def cron(expression: str) -> crontab:
+    """A crontab from five fields: minute hour day-of-month month day-of-week."""
+    minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
+    return crontab(
+        minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
+    )
+
+
+CELERY_BEAT_SCHEDULE = {
+    "evaluate-pilots": {
+        "task": "pilots.tasks.evaluate_all_pilots",
+        "schedule": cron(env.str("EVALUATION_SCHEDULE", default="0 * * * *")),
+    },
+}
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

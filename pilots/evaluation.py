@@ -1,0 +1,282 @@
+"""The evaluation service: find every pilot under way that misses a target, lacks data or
+evidence, is overdue for a decision or is losing a required certification, and keep its flags in
+step — open what now holds, keep what still holds, resolve what no longer does.
+
+It is set-based: a fixed number of queries whatever the number of pilots. It is idempotent (a
+second run opens and resolves nothing) and safe when runs overlap: inserts skip rows the partial
+unique constraint already holds, and a row another run resolved first is not counted twice.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.utils import timezone
+
+from vendors.models import ProviderCertification
+
+from .choices import FlagKind, PilotStatus, Severity
+from .models import Flag, Measurement, Pilot, PilotMetric
+from .periods import describe_period, due_period, next_period
+from .rules import MISSED, NEAR_MISS, judge, number, target_text
+
+logger = logging.getLogger(__name__)
+
+# Pilots whose flags the job keeps current. Paused pilots keep the flags they had; finished
+# pilots have their flags resolved, since nobody is watching them any more.
+EVALUATED_STATUSES = (PilotStatus.RUNNING, PilotStatus.IN_REVIEW)
+FINISHED_STATUSES = (PilotStatus.FAILED, PilotStatus.EXPANDED, PilotStatus.CLOSED)
+
+FlagKey = tuple[int, int | None, str]  # (pilot, metric or None, kind)
+
+
+@dataclass
+class EvaluationResult:
+    opened: int = 0
+    kept: int = 0
+    resolved: int = 0
+    pilots: int = 0
+    opened_critical_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"pilots": self.pilots, "opened": self.opened, "kept": self.kept, "resolved": self.resolved}
+
+    def __add__(self, other: "EvaluationResult") -> "EvaluationResult":
+        return EvaluationResult(
+            opened=self.opened + other.opened,
+            kept=self.kept + other.kept,
+            resolved=self.resolved + other.resolved,
+            pilots=self.pilots + other.pilots,
+            opened_critical_ids=self.opened_critical_ids + other.opened_critical_ids,
+        )
+
+
+def evaluate_pilots(
+    *, pilot_ids: list[int] | None = None, today: datetime.date | None = None, notify: bool = True
+) -> EvaluationResult:
+    """Evaluate the running and in-review pilots (all of them, or those in `pilot_ids`)."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    pilots_qs = Pilot.objects.filter(status__in=EVALUATED_STATUSES)
+    if pilot_ids is not None:
+        pilots_qs = pilots_qs.filter(pk__in=pilot_ids)
+    with transaction.atomic():
+        pilots = {p["id"]: p for p in pilots_qs.values("id", "status", "starts_on", "ends_on", "provider_id")}
+        wanted = _metric_flags(pilots, pilots_qs, today)
+        wanted.update(_pilot_flags(pilots, pilots_qs, today))
+        result = _apply(wanted, Flag.objects.open().filter(pilot__in=pilots_qs), now)
+        result.pilots = len(pilots)
+        if pilot_ids is None:
+            result.resolved += resolve_flags_of_finished_pilots(now=now)
+        if notify and result.opened_critical_ids:
+            ids = list(result.opened_critical_ids)
+            transaction.on_commit(lambda: _queue_owner_emails(ids))
+    logger.info(
+        "Evaluated %s pilots: %s opened, %s kept, %s resolved",
+        result.pilots,
+        result.opened,
+        result.kept,
+        result.resolved,
+    )
+    return result
+
+
+def resolve_flags_of_finished_pilots(*, now: datetime.datetime | None = None) -> int:
+    return Flag.objects.open().filter(pilot__status__in=FINISHED_STATUSES).update(resolved_at=now or timezone.now())
+
+
+def _queue_owner_emails(flag_ids: list[int]) -> None:
+    from .tasks import email_flag_owners  # tasks import this module; import here to avoid a cycle
+
+    email_flag_owners.delay(flag_ids)
+
+
+# --- What should be flagged -------------------------------------------------------------------
+
+
+def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey, tuple[str, str]]:
+    latest = Measurement.objects.filter(metric=OuterRef("pk")).order_by("-period_start")
+    sample_count = (
+        Measurement.objects.filter(metric=OuterRef("pk")).order_by().values("metric").annotate(n=Count("*")).values("n")
+    )
+    metrics = list(
+        PilotMetric.objects.filter(pilot__in=pilots_qs, target__isnull=False)
+        .annotate(
+            latest_period=Subquery(latest.values("period_start")[:1]),
+            latest_value=Subquery(latest.values("value")[:1]),
+            samples=Subquery(sample_count, output_field=IntegerField()),
+        )
+        .values(
+            "id",
+            "pilot_id",
+            "name",
+            "unit",
+            "direction",
+            "target",
+            "warning_margin",
+            "critical",
+            "cadence",
+            "min_samples",
+            "latest_period",
+            "latest_value",
+            "samples",
+        )
+    )
+    due = {}
+    for metric in metrics:
+        pilot = pilots.get(metric["pilot_id"])
+        if pilot:
+            due[metric["id"]] = due_period(
+                today=today, cadence=metric["cadence"], starts_on=pilot["starts_on"], ends_on=pilot["ends_on"]
+            )
+    due_dates = {d for d in due.values() if d}
+    present = (
+        set(
+            Measurement.objects.filter(metric__pilot__in=pilots_qs, period_start__in=due_dates).values_list(
+                "metric_id", "period_start"
+            )
+        )
+        if due_dates
+        else set()
+    )
+
+    wanted: dict[FlagKey, tuple[str, str]] = {}
+    for metric in metrics:
+        pilot = pilots.get(metric["pilot_id"])
+        if not pilot:
+            continue
+        key = (metric["pilot_id"], metric["id"])
+        name, cadence = metric["name"], metric["cadence"]
+        target = target_text(target=metric["target"], direction=metric["direction"], unit=metric["unit"])
+        severity_if_critical = Severity.CRITICAL if metric["critical"] else Severity.WARNING
+        if metric["latest_value"] is not None:
+            verdict = judge(
+                value=metric["latest_value"],
+                target=metric["target"],
+                direction=metric["direction"],
+                margin=metric["warning_margin"],
+            )
+            period = describe_period(metric["latest_period"], cadence)
+            if verdict == MISSED:
+                wanted[(*key, FlagKind.TARGET_MISSED)] = (
+                    severity_if_critical,
+                    f"{name} was {number(metric['latest_value'])} in the {period}, missing its target ({target}).",
+                )
+            elif verdict == NEAR_MISS:
+                wanted[(*key, FlagKind.NEAR_MISS)] = (
+                    Severity.WARNING,
+                    f"{name} was {number(metric['latest_value'])} in the {period}, within "
+                    f"{number(metric['warning_margin'])} of its target ({target}).",
+                )
+        due_start = due.get(metric["id"])
+        if due_start and (metric["id"], due_start) not in present:
+            due_by = next_period(due_start, cadence) + datetime.timedelta(days=settings.MISSING_DATA_GRACE_DAYS)
+            wanted[(*key, FlagKind.MISSING_DATA)] = (
+                Severity.WARNING,
+                f"{name} has no measurement for the {describe_period(due_start, cadence)} "
+                f"(due by {due_by - datetime.timedelta(days=1):%d %b %Y}). Missing data is never a pass.",
+            )
+        samples = metric["samples"] or 0
+        if today >= pilot["ends_on"] and samples < metric["min_samples"]:
+            wanted[(*key, FlagKind.INSUFFICIENT_EVIDENCE)] = (
+                severity_if_critical,
+                f"{name} has {samples} of the {metric['min_samples']} measurements needed as proof at the "
+                f"decision date ({pilot['ends_on']:%d %b %Y}).",
+            )
+    return wanted
+
+
+def _pilot_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey, tuple[str, str]]:
+    wanted: dict[FlagKey, tuple[str, str]] = {}
+    for pilot in pilots.values():
+        overdue_days = (today - pilot["ends_on"]).days
+        if pilot["status"] == PilotStatus.RUNNING and overdue_days > 0:
+            wanted[(pilot["id"], None, FlagKind.DECISION_OVERDUE)] = (
+                Severity.WARNING,
+                f"The decision date ({pilot['ends_on']:%d %b %Y}) passed {overdue_days} day"
+                f"{'s' if overdue_days != 1 else ''} ago and the pilot is still running: review it and decide.",
+            )
+
+    required: dict[int, dict[int, str]] = {}
+    for pilot_id, type_id, code in Pilot.work_items.through.objects.filter(
+        pilot__in=pilots_qs, workitem__required_certifications__isnull=False
+    ).values_list("pilot_id", "workitem__required_certifications__id", "workitem__required_certifications__code"):
+        required.setdefault(pilot_id, {})[type_id] = code
+    if not required:
+        return wanted
+    until = {pid: p["ends_on"] for pid, p in pilots.items()}
+    for parent_id, ends_on in Pilot.objects.filter(parent__in=pilots_qs, status=PilotStatus.PLANNED).values_list(
+        "parent_id", "ends_on"
+    ):
+        until[parent_id] = max(until[parent_id], ends_on)
+    held: dict[tuple[int, int], datetime.date | None] = {}
+    for provider_id, type_id, expires_on in ProviderCertification.objects.filter(
+        provider_id__in=pilots_qs.values("provider_id"), verified_at__isnull=False
+    ).values_list("provider_id", "certification_type_id", "expires_on"):
+        key = (provider_id, type_id)
+        # The longest-lasting verified certificate of each type counts; no expiry date lasts forever.
+        if key not in held or (held[key] is not None and (expires_on is None or expires_on > held[key])):
+            held[key] = expires_on
+    for pilot_id, types in required.items():
+        pilot = pilots[pilot_id]
+        end = until[pilot_id]
+        lapses = []
+        for type_id, code in sorted(types.items(), key=lambda t: t[1]):
+            key = (pilot["provider_id"], type_id)
+            if key not in held:
+                lapses.append(f"{code} is not held as a verified certificate")
+            elif held[key] is not None and held[key] < end:
+                lapses.append(f"{code} expires on {held[key]:%d %b %Y}")
+        if lapses:
+            wanted[(pilot_id, None, FlagKind.CERTIFICATION_LAPSED)] = (
+                Severity.CRITICAL,
+                f"Required certification lapses before the pilot ends ({end:%d %b %Y}): {'; '.join(lapses)}.",
+            )
+    return wanted
+
+
+# --- Bringing the flags in step ---------------------------------------------------------------
+
+
+def _apply(wanted: dict[FlagKey, tuple[str, str]], open_flags_qs, now: datetime.datetime) -> EvaluationResult:
+    existing = {
+        (f["pilot_id"], f["metric_id"], f["kind"]): f
+        for f in open_flags_qs.values("id", "pilot_id", "metric_id", "kind", "severity", "message")
+    }
+    to_resolve = [f["id"] for key, f in existing.items() if key not in wanted]
+    to_refresh = [
+        Flag(pk=f["id"], severity=wanted[key][0], message=wanted[key][1])
+        for key, f in existing.items()
+        if key in wanted and (f["severity"], f["message"]) != wanted[key]
+    ]
+    new = [
+        Flag(
+            pilot_id=key[0],
+            metric_id=key[1],
+            kind=key[2],
+            severity=severity,
+            message=message,
+            opened_at=now,
+            last_seen_at=now,
+        )
+        for key, (severity, message) in wanted.items()
+        if key not in existing
+    ]
+    result = EvaluationResult()
+    if to_resolve:
+        result.resolved = Flag.objects.open().filter(pk__in=to_resolve).update(resolved_at=now)
+    if to_refresh:
+        Flag.objects.bulk_update(to_refresh, ["severity", "message"], batch_size=1000)
+    if new:
+        # Another run may have opened the same flag a moment ago: the partial unique constraint
+        # keeps one, and this insert skips it.
+        Flag.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        opened = list(open_flags_qs.filter(opened_at=now).values_list("id", "severity"))
+        result.opened = len(opened)
+        result.opened_critical_ids = [pk for pk, severity in opened if severity == Severity.CRITICAL]
+    open_flags_qs.exclude(opened_at=now).update(last_seen_at=now)
+    result.kept = len(existing) - result.resolved
+    return result

@@ -1,0 +1,77 @@
+"""Measurement periods: a weekly period starts on a Monday, a monthly one on the 1st.
+
+Evaluation, the gate and the measurement form all use these, so "which period is due" has one
+answer everywhere.
+"""
+
+import datetime
+
+from django.conf import settings
+
+from scope.choices import Cadence
+
+
+def period_start(day: datetime.date, cadence: str) -> datetime.date:
+    if cadence == Cadence.MONTHLY:
+        return day.replace(day=1)
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def next_period(start: datetime.date, cadence: str) -> datetime.date:
+    if cadence == Cadence.MONTHLY:
+        return (start.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    return start + datetime.timedelta(weeks=1)
+
+
+def previous_period(start: datetime.date, cadence: str) -> datetime.date:
+    if cadence == Cadence.MONTHLY:
+        return (start.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return start - datetime.timedelta(weeks=1)
+
+
+def first_period(starts_on: datetime.date, cadence: str) -> datetime.date:
+    return period_start(starts_on, cadence)
+
+
+def last_period(ends_on: datetime.date, cadence: str) -> datetime.date:
+    """The last period of a pilot: the one holding the day before its decision date."""
+    return period_start(ends_on - datetime.timedelta(days=1), cadence)
+
+
+def last_complete_period(today: datetime.date, cadence: str) -> datetime.date:
+    return previous_period(period_start(today, cadence), cadence)
+
+
+def due_period(
+    *,
+    today: datetime.date,
+    cadence: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    grace_days: int | None = None,
+) -> datetime.date | None:
+    """The latest period whose measurement should be in by now (its end plus the grace days have
+    passed), bounded by the pilot's own periods; None when nothing is due yet."""
+    grace = datetime.timedelta(days=settings.MISSING_DATA_GRACE_DAYS if grace_days is None else grace_days)
+    period = last_complete_period(today, cadence)
+    if next_period(period, cadence) + grace > today:
+        period = previous_period(period, cadence)
+    period = min(period, last_period(ends_on, cadence))
+    if period < first_period(starts_on, cadence):
+        return None
+    return period
+
+
+def recent_periods(*, until: datetime.date, cadence: str, count: int, starts_on: datetime.date) -> list[datetime.date]:
+    """Up to `count` periods ending with `until`, newest first, none before the pilot's first period."""
+    periods, period, first = [], until, first_period(starts_on, cadence)
+    while len(periods) < count and period >= first:
+        periods.append(period)
+        period = previous_period(period, cadence)
+    return periods
+
+
+def describe_period(start: datetime.date, cadence: str) -> str:
+    if cadence == Cadence.MONTHLY:
+        return f"month of {start.strftime('%B %Y')}"
+    return f"week of {start.day} {start.strftime('%b %Y')}"

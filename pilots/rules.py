@@ -1,0 +1,31 @@
+"""How a measured value is judged against its target; used by evaluation, the gate and the pages."""
+
+from decimal import Decimal
+
+from scope.choices import Direction
+
+MET = "met"
+NEAR_MISS = "near_miss"
+MISSED = "missed"
+
+
+def judge(*, value: Decimal, target: Decimal, direction: str, margin: Decimal) -> str:
+    """Worse than the target is a miss; meeting it by less than the warning margin is a near miss;
+    exactly on target with no margin is met."""
+    gap = value - target if direction == Direction.HIGHER_IS_BETTER else target - value
+    if gap < 0:
+        return MISSED
+    if margin and gap < margin:
+        return NEAR_MISS
+    return MET
+
+
+def target_text(*, target: Decimal, direction: str, unit: str) -> str:
+    sign = "≥" if direction == Direction.HIGHER_IS_BETTER else "≤"
+    return f"{sign} {number(target)}{(' ' + unit) if unit else ''}"
+
+
+def number(value: Decimal) -> str:
+    """A Decimal without trailing zeros: 98.5000 → 98.5, 24.0000 → 24."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

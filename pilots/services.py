@@ -1,0 +1,396 @@
+"""The pilot lifecycle: every state change is one of these named actions, each checking its
+preconditions, raising a ValidationError that says what is missing, and recording who and when
+in the pilot's history."""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from scope.choices import Cadence, WorkItemStatus
+from scope.models import WorkItem
+from scope.services import work_item_start_piloting
+from vendors.models import Provider
+from vendors.services import provider_mark_piloting
+
+from .choices import DecisionOutcome, MeasurementSource, PilotStatus
+from .models import MAX_WORK_ITEMS_PER_PILOT, Decision, Flag, Measurement, Pilot, PilotMetric
+from .periods import first_period, period_start
+from .selectors import TRANSITIONS, gate_status, start_problems
+
+DEFAULT_MIN_SAMPLES = {Cadence.WEEKLY: 4, Cadence.MONTHLY: 3}
+PILOTABLE_ITEM_STATUSES = {
+    WorkItemStatus.READY,
+    WorkItemStatus.SOURCING,
+    WorkItemStatus.PILOTING,
+    WorkItemStatus.SCALED,
+}
+# Fields of a pilot metric a user may change while the pilot is planned.
+EDITABLE_METRIC_FIELDS = {"name", "unit", "direction", "target", "warning_margin", "critical", "cadence", "min_samples"}
+
+
+def _require(pilot: Pilot, action: str) -> None:
+    sources, _ = TRANSITIONS[action]
+    if pilot.status not in sources:
+        allowed = " or ".join(sorted(PilotStatus(s).label.lower() for s in sources))
+        raise ValidationError(
+            f"'{pilot}' is {pilot.get_status_display().lower()}; it can be {_verb(action)} only when {allowed}."
+        )
+
+
+def _verb(action: str) -> str:
+    return {
+        "start": "started",
+        "pause": "paused",
+        "resume": "resumed",
+        "submit_for_review": "submitted for review",
+        "decide": "decided",
+        "expand": "expanded",
+        "close": "closed",
+    }[action]
+
+
+def _save(pilot: Pilot, *, status: str, by, reason: str) -> Pilot:
+    pilot.status = status
+    pilot._change_reason = reason
+    pilot._history_user = by
+    pilot.full_clean()
+    pilot.save()
+    return pilot
+
+
+def _locked(pilot: Pilot) -> Pilot:
+    """Re-read the pilot under a row lock so two people acting at once cannot both move it."""
+    return Pilot.objects.select_for_update().select_related("provider").get(pk=pilot.pk)
+
+
+@transaction.atomic
+def pilot_create(
+    *,
+    name: str,
+    provider: Provider,
+    work_items: list[WorkItem],
+    owner,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    volume_share: Decimal,
+    budget: Decimal | None = None,
+    decision_rule: str = "",
+    by=None,
+) -> Pilot:
+    """Plan a pilot of one or two work items; their success metrics become the pilot's metrics."""
+    work_items = list(dict.fromkeys(work_items))
+    errors = pilot_plan_problems(provider=provider, work_items=work_items)
+    if errors:
+        raise ValidationError(errors)
+    pilot = Pilot(
+        name=name,
+        provider=provider,
+        owner=owner,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        volume_share=volume_share,
+        budget=budget,
+        decision_rule=decision_rule,
+        status=PilotStatus.PLANNED,
+    )
+    pilot._change_reason = "Created"
+    pilot._history_user = by
+    pilot.full_clean()
+    pilot.save()
+    pilot.work_items.set(work_items)
+    pilot_copy_success_metrics(pilot=pilot)
+    return pilot
+
+
+def pilot_plan_problems(*, provider: Provider | None, work_items: list[WorkItem]) -> dict[str, str]:
+    """Field errors that stop a pilot from being planned (used by the service and by forms)."""
+    errors = {}
+    if not work_items:
+        errors["work_items"] = "Choose the work item the pilot covers."
+    elif len(work_items) > MAX_WORK_ITEMS_PER_PILOT:
+        errors["work_items"] = (
+            f"A pilot covers one or two work items, not {len(work_items)}: start small and prove "
+            "one or two processes first."
+        )
+    else:
+        for item in work_items:
+            if item.status not in PILOTABLE_ITEM_STATUSES:
+                errors["work_items"] = (
+                    f"'{item}' is {item.get_status_display().lower()}: only a work item that passed its readiness "
+                    "check can be piloted."
+                )
+                break
+    if provider is not None and provider.is_blocked:
+        errors["provider"] = f"{provider} is blocked and cannot start new pilots: {provider.blocked_reason}"
+    return errors
+
+
+def pilot_copy_success_metrics(*, pilot: Pilot) -> list[PilotMetric]:
+    """The work items' success metrics become the pilot's metrics (done once, when it is planned)."""
+    work_items = list(pilot.work_items.prefetch_related("success_metrics"))
+    metrics = [m for item in work_items for m in item.success_metrics.all()]
+    names = [m.name for m in metrics]
+    copies = []
+    for metric in metrics:
+        # Two items may both measure "Accuracy"; the item's title tells them apart.
+        name = metric.name if names.count(metric.name) == 1 else f"{metric.name} — {metric.work_item.title}"[:100]
+        copies.append(
+            PilotMetric(
+                pilot=pilot,
+                name=name,
+                unit=metric.unit,
+                direction=metric.direction,
+                target=metric.target,
+                critical=metric.critical,
+                cadence=metric.cadence,
+                min_samples=DEFAULT_MIN_SAMPLES[metric.cadence],
+            )
+        )
+    return PilotMetric.objects.bulk_create(copies)
+
+
+@transaction.atomic
+def pilot_metric_update(*, metric: PilotMetric, by=None, **changes) -> PilotMetric:
+    """Change a pilot metric; allowed only while the pilot is planned, frozen once it runs."""
+    if metric.pilot.status != PilotStatus.PLANNED:
+        raise ValidationError(
+            f"The metrics of '{metric.pilot}' are frozen since it started; targets agreed up front stay as agreed."
+        )
+    unknown = set(changes) - EDITABLE_METRIC_FIELDS
+    if unknown:
+        raise ValidationError(f"These metric fields cannot be changed: {', '.join(sorted(unknown))}.")
+    for field, value in changes.items():
+        setattr(metric, field, value)
+    metric._history_user = by
+    metric.full_clean()
+    metric.save()
+    return metric
+
+
+@transaction.atomic
+def pilot_start(*, pilot: Pilot, by=None) -> Pilot:
+    """Planned → running: needs a metric with a target, a provider that is not blocked and passes
+    the hard gates of every work item through the decision date."""
+    pilot = _locked(pilot)
+    _require(pilot, "start")
+    problems = start_problems(pilot)
+    if problems:
+        raise ValidationError(problems)
+    for item in pilot.work_items.all():
+        work_item_start_piloting(work_item=item)
+    provider_mark_piloting(provider=pilot.provider)
+    return _save(pilot, status=PilotStatus.RUNNING, by=by, reason="Started")
+
+
+@transaction.atomic
+def pilot_pause(*, pilot: Pilot, by=None, reason: str = "") -> Pilot:
+    pilot = _locked(pilot)
+    _require(pilot, "pause")
+    return _save(pilot, status=PilotStatus.PAUSED, by=by, reason=f"Paused{': ' + reason if reason else ''}")
+
+
+@transaction.atomic
+def pilot_resume(*, pilot: Pilot, by=None) -> Pilot:
+    """Paused → running, re-checking what a start checks (a provider may have been blocked since)."""
+    pilot = _locked(pilot)
+    _require(pilot, "resume")
+    problems = start_problems(pilot)
+    if problems:
+        raise ValidationError(problems)
+    return _save(pilot, status=PilotStatus.RUNNING, by=by, reason="Resumed")
+
+
+@transaction.atomic
+def pilot_submit_for_review(*, pilot: Pilot, by=None) -> Pilot:
+    pilot = _locked(pilot)
+    _require(pilot, "submit_for_review")
+    return _save(pilot, status=PilotStatus.IN_REVIEW, by=by, reason="Submitted for review")
+
+
+@transaction.atomic
+def pilot_decide(
+    *,
+    pilot: Pilot,
+    outcome: str,
+    rationale: str,
+    by,
+    early: bool = False,
+    extend_to: datetime.date | None = None,
+) -> Decision:
+    """Record the review's decision. Expand needs the gate open (passed); stop fails the pilot;
+    extend sends it back to running with a later decision date. Before the decision date only the
+    owner may decide, and must say the decision is early."""
+    pilot = _locked(pilot)
+    _require(pilot, "decide")
+    if outcome not in DecisionOutcome.values:
+        raise ValidationError({"outcome": "Choose expand, extend or stop."})
+    if not rationale.strip():
+        raise ValidationError({"rationale": "Write down why: the decision is kept with its reasoning."})
+    today = timezone.localdate()
+    if today < pilot.ends_on:
+        if not early:
+            raise ValidationError(
+                f"The decision date is {pilot.ends_on:%d %b %Y}; to decide before it, record an early decision."
+            )
+        if by is None or by.pk != pilot.owner_id:
+            raise ValidationError("Only the pilot's owner can record an early decision.")
+    if outcome == DecisionOutcome.EXPAND:
+        reasons = gate_status(pilot, early_decision=early)
+        if reasons:
+            raise ValidationError(["The gate to expand is closed:", *reasons])
+        status = PilotStatus.PASSED
+    elif outcome == DecisionOutcome.STOP:
+        status = PilotStatus.FAILED
+    else:
+        if extend_to is None or extend_to <= max(pilot.ends_on, today):
+            raise ValidationError({"extend_to": "Give a new decision date later than the current one and today."})
+        pilot.ends_on = extend_to
+        status = PilotStatus.RUNNING
+    decision = Decision(pilot=pilot, outcome=outcome, rationale=rationale.strip(), decided_by=by)
+    decision._history_user = by
+    decision.full_clean()
+    decision.save()
+    _save(pilot, status=status, by=by, reason=f"Decision: {DecisionOutcome(outcome).label.lower()}")
+    return decision
+
+
+@transaction.atomic
+def pilot_expand(
+    *,
+    pilot: Pilot,
+    by,
+    volume_share: Decimal,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    name: str | None = None,
+    budget: Decimal | None = None,
+) -> Pilot:
+    """Passed → expanded: grow into the next stage, a new planned pilot with this one as parent, a
+    larger share of volume and copies of the metrics. The gate is checked again at this moment."""
+    pilot = _locked(pilot)
+    _require(pilot, "expand")
+    reasons = gate_status(pilot, early_decision=True)
+    if reasons:
+        raise ValidationError(["The gate to expand is closed:", *reasons])
+    if volume_share is None or volume_share <= pilot.volume_share:
+        raise ValidationError(
+            {
+                "volume_share": (
+                    f"The next stage must take a larger share of volume than this one ({pilot.volume_share}%)."
+                )
+            }
+        )
+    starts_on = starts_on or max(timezone.localdate(), pilot.ends_on)
+    ends_on = ends_on or starts_on + (pilot.ends_on - pilot.starts_on)
+    stage = pilot.stage + 1
+    base_name = pilot.name.rsplit(" — stage", 1)[0]
+    next_stage = Pilot(
+        name=name or f"{base_name} — stage {stage}",
+        provider=pilot.provider,
+        owner=pilot.owner,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        volume_share=volume_share,
+        budget=budget,
+        stage=stage,
+        parent=pilot,
+        decision_rule=pilot.decision_rule,
+        status=PilotStatus.PLANNED,
+    )
+    next_stage._change_reason = f"Stage {stage} grown from {pilot}"
+    next_stage._history_user = by
+    next_stage.full_clean()
+    next_stage.save()
+    next_stage.work_items.set(pilot.work_items.all())
+    PilotMetric.objects.bulk_create(
+        PilotMetric(
+            pilot=next_stage,
+            name=m.name,
+            unit=m.unit,
+            direction=m.direction,
+            target=m.target,
+            warning_margin=m.warning_margin,
+            critical=m.critical,
+            cadence=m.cadence,
+            min_samples=m.min_samples,
+        )
+        for m in pilot.metrics.all()
+    )
+    _save(pilot, status=PilotStatus.EXPANDED, by=by, reason=f"Expanded into stage {stage}")
+    return next_stage
+
+
+@transaction.atomic
+def pilot_close(*, pilot: Pilot, by=None) -> Pilot:
+    pilot = _locked(pilot)
+    _require(pilot, "close")
+    return _save(pilot, status=PilotStatus.CLOSED, by=by, reason="Closed")
+
+
+RECORDABLE_STATUSES = {PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW}
+
+
+def measurement_problems(*, metric: PilotMetric, period: datetime.date) -> dict[str, str]:
+    """Field errors that stop a measurement from being recorded (used by the service and by forms)."""
+    pilot = metric.pilot
+    if pilot.status not in RECORDABLE_STATUSES:
+        return {
+            "metric": f"'{pilot}' is {pilot.get_status_display().lower()}; measurements are recorded while it runs."
+        }
+    start = period_start(period, metric.cadence)
+    if start > period_start(timezone.localdate(), metric.cadence):
+        return {"period_start": "That period has not started yet."}
+    if start < first_period(pilot.starts_on, metric.cadence):
+        return {"period_start": f"That period is before the pilot started ({pilot.starts_on:%d %b %Y})."}
+    return {}
+
+
+@transaction.atomic
+def measurement_record(
+    *,
+    metric: PilotMetric,
+    period: datetime.date,
+    value: Decimal,
+    by=None,
+    sample_size: int | None = None,
+    note: str = "",
+    source: str = MeasurementSource.MANUAL,
+) -> tuple[Measurement, bool]:
+    """Record one period's value; a second entry for the same period corrects the first (kept in
+    history), never adds a twin. Returns the measurement and whether it was new."""
+    errors = measurement_problems(metric=metric, period=period)
+    if errors:
+        raise ValidationError(errors)
+    start = period_start(period, metric.cadence)
+    measurement = Measurement.objects.select_for_update().filter(metric=metric, period_start=start).first()
+    created = measurement is None
+    if created:
+        measurement = Measurement(metric=metric, period_start=start)
+    measurement.value = value
+    measurement.sample_size = sample_size
+    measurement.note = note
+    measurement.source = source
+    measurement.recorded_by = by
+    measurement.recorded_at = timezone.now()
+    measurement._history_user = by
+    measurement._change_reason = "Recorded" if created else "Corrected"
+    measurement.full_clean()
+    measurement.save()
+    return measurement, created
+
+
+@transaction.atomic
+def flag_acknowledge(*, flag: Flag, by) -> bool:
+    """Someone has seen the flag; returns False when it was already acknowledged."""
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.acknowledged_at is not None:
+        return False
+    flag.acknowledged_by = by
+    flag.acknowledged_at = timezone.now()
+    flag._history_user = by
+    flag._change_reason = "Acknowledged"
+    flag.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    return True

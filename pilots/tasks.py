@@ -1,0 +1,37 @@
+"""Celery tasks: thin wrappers that take ids and JSON values, call a service and return JSON."""
+
+import logging
+
+from celery import group, shared_task
+from django.conf import settings
+
+from .evaluation import EVALUATED_STATUSES, evaluate_pilots, resolve_flags_of_finished_pilots
+from .models import Pilot
+from .notifications import email_owner_about_flag
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def evaluate_all_pilots() -> dict:
+    """Split the pilots under way into chunks that workers evaluate in parallel."""
+    ids = list(Pilot.objects.filter(status__in=EVALUATED_STATUSES).order_by("pk").values_list("pk", flat=True))
+    resolved = resolve_flags_of_finished_pilots()
+    size = settings.EVALUATION_CHUNK_SIZE
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    if chunks:
+        group(evaluate_pilot_chunk.s(chunk) for chunk in chunks).apply_async()
+    return {"pilots": len(ids), "chunks": len(chunks), "resolved_finished": resolved}
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=330)
+def evaluate_pilot_chunk(pilot_ids: list[int]) -> dict:
+    return evaluate_pilots(pilot_ids=pilot_ids).as_dict()
+
+
+@shared_task(
+    acks_late=True, soft_time_limit=120, time_limit=150, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def email_flag_owners(flag_ids: list[int]) -> dict:
+    sent = sum(email_owner_about_flag(flag_id=flag_id) for flag_id in flag_ids)
+    return {"sent": sent}

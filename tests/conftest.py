@@ -1,5 +1,11 @@
+import importlib
+
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
 from django.test import Client
+
+from pilots.roles import sync_roles
 
 from .factories import UserFactory
 
@@ -29,3 +35,17 @@ def viewer(db):
 @pytest.fixture
 def editor(db):
     return UserFactory(username="eddie", groups=["editor"])
+
+
+@pytest.fixture(autouse=True)
+def _data_from_migrations(request):
+    """Transactional tests empty every table when they end, including the reference data and the
+    groups the migrations load; put them back before the next test that uses the database."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and "db" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
+    if Group.objects.exists():
+        return
+    importlib.import_module("vendors.migrations.0002_reference_data").load(apps, None)
+    sync_roles(apps)

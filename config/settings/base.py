@@ -129,7 +129,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Email ------------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}"))
+
+
+def email_config(url: str) -> dict:
+    config = env.email_url_config(url)
+    if url.startswith("filemail:///"):
+        # django-environ drops the leading slash of an absolute mailbox folder.
+        config["EMAIL_FILE_PATH"] = "/" + url.removeprefix("filemail:///")
+    return config
+
+
+vars().update(email_config(env.str("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pilotgate <pilotgate@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

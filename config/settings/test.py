@@ -1,7 +1,7 @@
 """Tests: real PostgreSQL and real Redis (`make test` makes sure both are reachable)."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import email_config, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
@@ -9,7 +9,12 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-memory mail, unless a test hands a worker process a mailbox of its own.
+if env.str("TEST_EMAIL_URL", default=""):
+    vars().update(email_config(env.str("TEST_EMAIL_URL")))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="pilotgate-test")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 STORAGES["evidence"]["OPTIONS"]["location"] = MEDIA_ROOT / "evidence"  # noqa: F405

@@ -199,7 +199,7 @@ class PilotAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         form_class = ACTION_FORMS.get(action, ConfirmForm)
         kwargs = {"pilot": pilot} if action == "expand" else {}
-        form = form_class(request.POST or None, **kwargs)
+        form = form_class(request.POST if request.method == "POST" else None, **kwargs)
         if request.method == "POST" and form.is_valid():
             try:
                 result = run_lifecycle_action(action, pilot, request.user, form.cleaned_data)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, When
 from django.utils import timezone
 
 from vendors.models import ProviderCertification
@@ -107,7 +107,12 @@ def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey
         .annotate(
             latest_period=Subquery(latest.values("period_start")[:1]),
             latest_value=Subquery(latest.values("value")[:1]),
-            samples=Subquery(sample_count, output_field=IntegerField()),
+            # Samples only matter from the decision date on; skip counting for the other pilots.
+            samples=Case(
+                When(pilot__ends_on__lte=today, then=Subquery(sample_count, output_field=IntegerField())),
+                default=None,
+                output_field=IntegerField(),
+            ),
         )
         .values(
             "id",
@@ -273,7 +278,7 @@ def _apply(wanted: dict[FlagKey, tuple[str, str]], open_flags_qs, now: datetime.
     if new:
         # Another run may have opened the same flag a moment ago: the partial unique constraint
         # keeps one, and this insert skips it.
-        Flag.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        Flag.objects.bulk_create(new, ignore_conflicts=True)
         opened = list(open_flags_qs.filter(opened_at=now).values_list("id", "severity"))
         result.opened = len(opened)
         result.opened_critical_ids = [pk for pk, severity in opened if severity == Severity.CRITICAL]

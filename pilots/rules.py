@@ -22,7 +22,14 @@ def judge(*, value: Decimal, target: Decimal, direction: str, margin: Decimal) -
 
 def target_text(*, target: Decimal, direction: str, unit: str) -> str:
     sign = "≥" if direction == Direction.HIGHER_IS_BETTER else "≤"
-    return f"{sign} {number(target)}{(' ' + unit) if unit else ''}"
+    return f"{sign} {number(target)}{with_unit(unit)}"
+
+
+def with_unit(unit: str) -> str:
+    """Percent sticks to the number (98%); other units follow a space (24 hours)."""
+    if not unit:
+        return ""
+    return unit if unit == "%" else f" {unit}"
 
 
 def number(value: Decimal) -> str:

@@ -76,7 +76,7 @@ def test_target_missed_message_names_value_period_and_target():
     measure(m, today=TODAY, weeks_ago=2, value="99")
     evaluate_pilots(today=TODAY, notify=False)
     flag = open_flags(pilot)[(m.pk, FlagKind.TARGET_MISSED)]
-    assert flag.message == "Accuracy was 97.25 in the week of 9 Nov 2026, missing its target (≥ 98.5 %)."
+    assert flag.message == "Accuracy was 97.25 in the week of 9 Nov 2026, missing its target (≥ 98.5%)."
 
 
 def test_missing_data_waits_for_the_grace_period():

@@ -255,7 +255,7 @@ def test_gate_lists_each_missed_or_missing_period():
     pilot, _ = proven_pilot(values=("97.5", "99", "99"))
     reasons = gate_status(pilot)
     assert len(reasons) == 1
-    assert reasons[0].startswith("Accuracy met its target (≥ 98 %) in 2 of its last 4 weeks: 97.5 in the week of")
+    assert reasons[0].startswith("Accuracy met its target (≥ 98%) in 2 of its last 4 weeks: 97.5 in the week of")
     assert "no data for the week of" in reasons[0]
 
 
@@ -279,7 +279,7 @@ def test_decide_expand_refused_with_the_gates_reasons():
     with pytest.raises(ValidationError) as excinfo:
         services.pilot_decide(pilot=pilot, outcome=DecisionOutcome.EXPAND, rationale="Looks fine", by=pilot.owner)
     assert excinfo.value.messages[0] == "The gate to expand is closed:"
-    assert "Accuracy met its target (≥ 98 %) in 3 of its last 4 weeks" in excinfo.value.messages[1]
+    assert "Accuracy met its target (≥ 98%) in 3 of its last 4 weeks" in excinfo.value.messages[1]
     pilot.refresh_from_db()
     assert pilot.status == PilotStatus.IN_REVIEW
     assert not pilot.decisions.exists()

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from pilots import views as pilot_views
 
 from . import views
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", pilot_views.dashboard, name="dashboard"),
     path("", include("vendors.urls")),
-    path("", login_required(RedirectView.as_view(pattern_name="admin:index")), name="home"),
+    path("", include("scope.urls")),
+    path("", include("pilots.urls")),
 ]

@@ -11,53 +11,9 @@ from . import services
 from .choices import PilotStatus
 from .forms import ConfirmForm, DecisionForm, ExpandForm, PauseForm
 from .models import MAX_WORK_ITEMS_PER_PILOT, Decision, Flag, Measurement, Pilot, PilotMetric
-from .selectors import available_actions, gate_status
+from .selectors import ACTION_LABELS, available_actions, gate_status
 
-ACTION_LABELS = {
-    "start": "Start",
-    "pause": "Pause",
-    "resume": "Resume",
-    "submit_for_review": "Submit for review",
-    "decide": "Record decision",
-    "expand": "Expand to next stage",
-    "close": "Close",
-}
 ACTION_FORMS = {"decide": DecisionForm, "expand": ExpandForm, "pause": PauseForm}
-
-
-def run_lifecycle_action(action: str, pilot: Pilot, user, data: dict) -> str:
-    """Call the service behind a named action and say what happened."""
-    if action == "decide":
-        decision = services.pilot_decide(
-            pilot=pilot,
-            outcome=data["outcome"],
-            rationale=data["rationale"],
-            by=user,
-            early=data.get("early", False),
-            extend_to=data.get("extend_to"),
-        )
-        return f"Decision recorded: {decision.get_outcome_display()}."
-    if action == "expand":
-        next_stage = services.pilot_expand(
-            pilot=pilot,
-            by=user,
-            volume_share=data["volume_share"],
-            starts_on=data.get("starts_on"),
-            ends_on=data.get("ends_on"),
-            budget=data.get("budget"),
-        )
-        return f"Expanded: {next_stage} is planned at {next_stage.volume_share}% of the volume."
-    if action == "pause":
-        services.pilot_pause(pilot=pilot, by=user, reason=data.get("reason", ""))
-        return f"{pilot} is paused."
-    simple = {
-        "start": services.pilot_start,
-        "resume": services.pilot_resume,
-        "submit_for_review": services.pilot_submit_for_review,
-        "close": services.pilot_close,
-    }
-    updated = simple[action](pilot=pilot, by=user)
-    return f"{updated} is now {updated.get_status_display().lower()}."
 
 
 class PilotMetricInline(admin.TabularInline):
@@ -202,7 +158,7 @@ class PilotAdmin(SimpleHistoryAdmin):
         form = form_class(request.POST if request.method == "POST" else None, **kwargs)
         if request.method == "POST" and form.is_valid():
             try:
-                result = run_lifecycle_action(action, pilot, request.user, form.cleaned_data)
+                result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data=form.cleaned_data)
             except ValidationError as error:
                 for message in error.messages:
                     form.add_error(None, message)
@@ -223,7 +179,7 @@ class PilotAdmin(SimpleHistoryAdmin):
     def _bulk(self, request, queryset, action: str):
         for pilot in queryset:
             try:
-                result = run_lifecycle_action(action, pilot, request.user, {})
+                result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data={})
             except ValidationError as error:
                 self.message_user(request, f"{pilot}: {' '.join(error.messages)}", messages.ERROR)
             else:

@@ -34,6 +34,7 @@ from vendors.models import (
 )
 
 from .choices import DecisionOutcome, MeasurementSource, PilotStatus
+from .evaluation import evaluate_pilots
 from .models import Decision, Measurement, Pilot, PilotMetric
 from .roles import EDITOR, VIEWER
 
@@ -1129,6 +1130,9 @@ def seed_demo() -> dict[str, int]:
     }
     counts["pilots"] = seed_pilots(owner=users["editor"], recorder=users["editor2"], rng=rng, today=today)
     counts["candidates"] = seed_candidates()
+    if counts["pilots"]:
+        # Flags as the hourly job would have raised them, so the demo shows them at once.
+        evaluate_pilots(today=today, notify=False)
     return counts
 
 

@@ -1,7 +1,13 @@
 from django import forms
+from django.forms import inlineformset_factory
 
-from .choices import DecisionOutcome
-from .models import Pilot
+from scope.models import WorkItem
+from scope.services import PILOTABLE_STATUSES
+from vendors.models import Provider
+
+from .choices import DecisionOutcome, PilotStatus
+from .models import Pilot, PilotMetric
+from .rules import target_text
 
 
 class DecisionForm(forms.Form):
@@ -46,3 +52,103 @@ class PauseForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """Actions that need nothing but a confirmation."""
+
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PilotCreateForm(forms.ModelForm):
+    """Plans a pilot through `pilot_create`, which checks the rules across rows."""
+
+    work_items = forms.ModelMultipleChoiceField(
+        queryset=WorkItem.objects.filter(status__in=PILOTABLE_STATUSES).order_by("title"),
+        help_text="One or two work items that passed their readiness check.",
+    )
+
+    class Meta:
+        model = Pilot
+        fields = [
+            "name",
+            "provider",
+            "work_items",
+            "owner",
+            "starts_on",
+            "ends_on",
+            "volume_share",
+            "budget",
+            "decision_rule",
+        ]
+        widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "decision_rule": forms.Textarea(attrs={"rows": 2})}
+        labels = {"ends_on": "Decision date"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = Provider.objects.eligible_for_pilots().order_by("name")
+
+
+class PilotEditForm(forms.ModelForm):
+    """The plan can change until the pilot starts; afterwards only its name, owner, budget and rule."""
+
+    class Meta:
+        model = Pilot
+        fields = ["name", "owner", "starts_on", "ends_on", "volume_share", "budget", "decision_rule"]
+        widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "decision_rule": forms.Textarea(attrs={"rows": 2})}
+        labels = {"ends_on": "Decision date"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.status != PilotStatus.PLANNED:
+            for name in ("starts_on", "ends_on", "volume_share"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Fixed once the pilot started."
+
+
+PilotMetricFormSet = inlineformset_factory(
+    Pilot,
+    PilotMetric,
+    extra=1,
+    can_delete=True,
+    fields=["name", "unit", "direction", "target", "warning_margin", "critical", "cadence", "min_samples"],
+)
+PilotMetricFormSet.legend = "Metrics and targets (frozen once the pilot starts)"
+
+
+class MeasurementEntryForm(forms.Form):
+    """One period's values for every metric of a pilot at once; blank values are skipped."""
+
+    period = forms.DateField(
+        widget=DATE_INPUT, help_text="Any day in the period: weekly metrics use its week, monthly ones its month."
+    )
+
+    def __init__(self, *args, metrics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metrics = list(metrics)
+        for metric in self.metrics:
+            unit = f" ({metric.unit})" if metric.unit else ""
+            self.fields[f"value_{metric.pk}"] = forms.DecimalField(
+                label=f"{metric.name}{unit}",
+                required=False,
+                max_digits=14,
+                decimal_places=4,
+                help_text=f"Target {target_text(target=metric.target, direction=metric.direction, unit=metric.unit)}"
+                f" · {metric.get_cadence_display().lower()}",
+            )
+            self.fields[f"samples_{metric.pk}"] = forms.IntegerField(label="Sample size", required=False, min_value=0)
+        self.fields["note"] = forms.CharField(required=False, widget=forms.TextInput())
+
+    def metric_rows(self):
+        return [(m, self[f"value_{m.pk}"], self[f"samples_{m.pk}"]) for m in self.metrics]
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(f"value_{m.pk}") is not None for m in self.metrics):
+            raise forms.ValidationError("Enter at least one value.")
+        return data
+
+    def entries(self):
+        """(metric, value, sample size) for each value given."""
+        return [
+            (m, self.cleaned_data[f"value_{m.pk}"], self.cleaned_data.get(f"samples_{m.pk}"))
+            for m in self.metrics
+            if self.cleaned_data.get(f"value_{m.pk}") is not None
+        ]

@@ -88,7 +88,7 @@ class Pilot(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("admin:pilots_pilot_change", args=[self.pk])
+        return reverse("pilots:pilot-detail", args=[self.pk])
 
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:

@@ -1,15 +1,16 @@
 """Reads about pilots that are more than a filter: what stops a start, and why the gate is closed."""
 
 import datetime
+from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from scope.selectors import hard_gate_problems
 
 from .choices import PilotStatus, Severity
 from .models import Flag, Measurement, Pilot, PilotMetric
-from .periods import describe_period, last_complete_period, last_period, recent_periods
+from .periods import describe_period, due_period, last_complete_period, last_period, period_start, recent_periods
 from .rules import MISSED, judge, number, target_text
 
 
@@ -44,31 +45,91 @@ def gate_status(pilot: Pilot, *, early_decision: bool = False, today: datetime.d
     metric's proof minimum; a period without a measurement is not a pass), no critical flag is
     open, and the decision date has been reached or the owner records an early decision.
     """
-    today = today or timezone.localdate()
-    reasons = []
     critical = list(
         pilot.metrics.filter(critical=True).prefetch_related(
             Prefetch("measurements", queryset=Measurement.objects.order_by("-period_start"))
         )
     )
-    if not critical:
-        reasons.append("No metric is marked critical, so there is nothing to prove the pilot on.")
-    for metric in critical:
-        reasons.extend(_metric_proof_problems(metric, pilot=pilot, today=today))
     open_critical = list(Flag.objects.open().filter(pilot=pilot, severity=Severity.CRITICAL).select_related("metric"))
-    if open_critical:
+    return gate_reasons(
+        pilot,
+        critical_metrics=critical,
+        open_critical_flags=open_critical,
+        early_decision=early_decision,
+        today=today or timezone.localdate(),
+    )
+
+
+def gate_reasons(
+    pilot: Pilot,
+    *,
+    critical_metrics: list[PilotMetric],
+    open_critical_flags: list[Flag],
+    early_decision: bool,
+    today: datetime.date,
+) -> list[str]:
+    """The gate's rule on rows already loaded (metrics with their measurements), for one or many pilots."""
+    reasons = []
+    if not critical_metrics:
+        reasons.append("No metric is marked critical, so there is nothing to prove the pilot on.")
+    for metric in critical_metrics:
+        reasons.extend(_metric_proof_problems(metric, pilot=pilot, today=today))
+    if open_critical_flags:
         listed = "; ".join(
-            f"{flag.get_kind_display()}{f' on {flag.metric.name}' if flag.metric else ''}" for flag in open_critical
+            f"{flag.get_kind_display()}{f' on {flag.metric.name}' if flag.metric else ''}"
+            for flag in open_critical_flags
         )
-        reasons.append(
-            f"{len(open_critical)} critical flag{'s are' if len(open_critical) > 1 else ' is'} open: {listed}."
-        )
+        count = len(open_critical_flags)
+        reasons.append(f"{count} critical flag{'s are' if count > 1 else ' is'} open: {listed}.")
     if today < pilot.ends_on and not early_decision:
         reasons.append(
             f"The decision date ({pilot.ends_on:%d %b %Y}) has not been reached; "
             "the owner may record an early decision."
         )
     return reasons
+
+
+def pilots_ready_to_expand(queryset=None, *, today: datetime.date | None = None) -> list[Pilot]:
+    """Pilots whose gate to expand is open: passed ones waiting to grow, and those in review or past
+    their decision date that have the proof. A fixed number of queries, however many pilots."""
+    today = today or timezone.localdate()
+    queryset = Pilot.objects.all() if queryset is None else queryset
+    open_critical = Flag.objects.open().filter(pilot=OuterRef("pk"), severity=Severity.CRITICAL)
+    passed = list(queryset.filter(status=PilotStatus.PASSED).select_related("provider", "owner"))
+    candidates = list(
+        queryset.filter(Q(status=PilotStatus.IN_REVIEW) | Q(status=PilotStatus.RUNNING, ends_on__lte=today))
+        .filter(ends_on__lte=today)
+        .exclude(Exists(open_critical))
+        .select_related("provider", "owner")
+    )
+    ends_on = {pilot.pk: pilot.ends_on for pilot in candidates}
+    metrics = list(PilotMetric.objects.filter(pilot__in=list(ends_on), critical=True))
+    # Only the last N periods before each decision date matter; fetch from the earliest of those.
+    earliest = min(
+        (period_start(ends_on[m.pilot_id], m.cadence) - datetime.timedelta(days=31 * m.min_samples) for m in metrics),
+        default=today,
+    )
+    prefetch_related_objects(
+        metrics,
+        Prefetch(
+            "measurements", queryset=Measurement.objects.filter(period_start__gte=earliest).order_by("-period_start")
+        ),
+    )
+    by_pilot: dict[int, list[PilotMetric]] = {}
+    for m in metrics:
+        by_pilot.setdefault(m.pilot_id, []).append(m)
+    ready = [
+        pilot
+        for pilot in candidates
+        if not gate_reasons(
+            pilot,
+            critical_metrics=by_pilot.get(pilot.pk, []),
+            open_critical_flags=[],
+            early_decision=False,
+            today=today,
+        )
+    ]
+    return passed + ready
 
 
 def _metric_proof_problems(metric: PilotMetric, *, pilot: Pilot, today: datetime.date) -> list[str]:
@@ -113,6 +174,70 @@ TRANSITIONS = {
 }
 
 
+ACTION_LABELS = {
+    "start": "Start",
+    "pause": "Pause",
+    "resume": "Resume",
+    "submit_for_review": "Submit for review",
+    "decide": "Record decision",
+    "expand": "Expand to next stage",
+    "close": "Close",
+}
+
+
 def available_actions(pilot: Pilot) -> list[str]:
     """The named actions the pilot's current status allows (their own preconditions still apply)."""
     return [name for name, (sources, _) in TRANSITIONS.items() if pilot.status in sources]
+
+
+@dataclass
+class MetricOverview:
+    metric: PilotMetric
+    measurements: list[Measurement]  # oldest first
+    latest: Measurement | None
+    previous: Measurement | None
+    verdict: str  # met, near_miss, missed, missing, no_target
+    missing_period: datetime.date | None
+
+    @property
+    def trend(self) -> str:
+        """'better', 'worse' or '' comparing the latest value with the one before, by the metric's direction."""
+        if not (self.latest and self.previous) or self.latest.value == self.previous.value:
+            return ""
+        up = self.latest.value > self.previous.value
+        return "better" if up == (self.metric.direction == "higher_is_better") else "worse"
+
+
+def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> list[MetricOverview]:
+    """Each metric of a pilot against its target: latest value, trend, met / missed / missing."""
+    today = today or timezone.localdate()
+    metrics = pilot.metrics.prefetch_related(
+        Prefetch("measurements", queryset=Measurement.objects.select_related("recorded_by").order_by("period_start"))
+    )
+    overviews = []
+    for metric in metrics:
+        measurements = list(metric.measurements.all())
+        latest = measurements[-1] if measurements else None
+        due = None
+        if pilot.status in {PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW}:
+            due = due_period(today=today, cadence=metric.cadence, starts_on=pilot.starts_on, ends_on=pilot.ends_on)
+        missing = due if due and due not in {m.period_start for m in measurements} else None
+        if metric.target is None:
+            verdict = "no_target"
+        elif missing or latest is None:
+            verdict = "missing"
+        else:
+            verdict = judge(
+                value=latest.value, target=metric.target, direction=metric.direction, margin=metric.warning_margin
+            )
+        overviews.append(
+            MetricOverview(
+                metric=metric,
+                measurements=measurements,
+                latest=latest,
+                previous=measurements[-2] if len(measurements) > 1 else None,
+                verdict=verdict,
+                missing_period=missing,
+            )
+        )
+    return overviews

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from scope.choices import Cadence, WorkItemStatus
+from scope.choices import Cadence
 from scope.models import WorkItem
-from scope.services import work_item_start_piloting
+from scope.services import PILOTABLE_STATUSES, work_item_start_piloting
 from vendors.models import Provider
 from vendors.services import provider_mark_piloting
 
@@ -21,12 +21,6 @@ from .periods import first_period, period_start
 from .selectors import TRANSITIONS, gate_status, start_problems
 
 DEFAULT_MIN_SAMPLES = {Cadence.WEEKLY: 4, Cadence.MONTHLY: 3}
-PILOTABLE_ITEM_STATUSES = {
-    WorkItemStatus.READY,
-    WorkItemStatus.SOURCING,
-    WorkItemStatus.PILOTING,
-    WorkItemStatus.SCALED,
-}
 # Fields of a pilot metric a user may change while the pilot is planned.
 EDITABLE_METRIC_FIELDS = {"name", "unit", "direction", "target", "warning_margin", "critical", "cadence", "min_samples"}
 
@@ -117,7 +111,7 @@ def pilot_plan_problems(*, provider: Provider | None, work_items: list[WorkItem]
         )
     else:
         for item in work_items:
-            if item.status not in PILOTABLE_ITEM_STATUSES:
+            if item.status not in PILOTABLE_STATUSES:
                 errors["work_items"] = (
                     f"'{item}' is {item.get_status_display().lower()}: only a work item that passed its readiness "
                     "check can be piloted."
@@ -394,3 +388,50 @@ def flag_acknowledge(*, flag: Flag, by) -> bool:
     flag._change_reason = "Acknowledged"
     flag.save(update_fields=["acknowledged_by", "acknowledged_at"])
     return True
+
+
+def pilot_perform(*, action: str, pilot: Pilot, by, data: dict) -> str:
+    """Run the named lifecycle action with the values a form collected; say what happened."""
+    if action == "decide":
+        decision = pilot_decide(
+            pilot=pilot,
+            outcome=data["outcome"],
+            rationale=data["rationale"],
+            by=by,
+            early=data.get("early", False),
+            extend_to=data.get("extend_to"),
+        )
+        return f"Decision recorded: {decision.get_outcome_display().lower()}."
+    if action == "expand":
+        next_stage = pilot_expand(
+            pilot=pilot,
+            by=by,
+            volume_share=data["volume_share"],
+            starts_on=data.get("starts_on"),
+            ends_on=data.get("ends_on"),
+            budget=data.get("budget"),
+        )
+        return f"Expanded: {next_stage} is planned at {next_stage.volume_share.normalize()}% of the volume."
+    if action == "pause":
+        pilot_pause(pilot=pilot, by=by, reason=data.get("reason", ""))
+        return f"{pilot} is paused."
+    simple = {
+        "start": pilot_start,
+        "resume": pilot_resume,
+        "submit_for_review": pilot_submit_for_review,
+        "close": pilot_close,
+    }
+    if action not in simple:
+        raise ValidationError(f"There is no action called '{action}'.")
+    updated = simple[action](pilot=pilot, by=by)
+    return f"{updated} is now {updated.get_status_display().lower()}."
+
+
+@transaction.atomic
+def measurements_record_period(*, pilot: Pilot, period: datetime.date, entries: list, note: str = "", by=None) -> int:
+    """Record one period's values for several metrics of a pilot together: all or none."""
+    for metric, value, sample_size in entries:
+        if metric.pilot_id != pilot.pk:
+            raise ValidationError(f"{metric} is not a metric of {pilot}.")
+        measurement_record(metric=metric, period=period, value=value, sample_size=sample_size, note=note, by=by)
+    return len(entries)

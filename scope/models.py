@@ -75,7 +75,7 @@ class WorkItem(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("admin:scope_workitem_change", args=[self.pk])
+        return reverse("scope:workitem-detail", args=[self.pk])
 
     def clean(self):
         errors = {}

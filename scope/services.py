@@ -15,8 +15,9 @@ DEFAULT_CRITERIA = [
     ("References", 15, CriterionBasis.MANUAL),
 ]
 
-# Statuses a pilot may move a work item into, and the ones it may come from.
-PILOTABLE_STATUSES = {WorkItemStatus.READY, WorkItemStatus.SOURCING, WorkItemStatus.PILOTING}
+# A work item that passed its readiness check can be piloted; a scaled one again, with another
+# provider or for another share.
+PILOTABLE_STATUSES = {WorkItemStatus.READY, WorkItemStatus.SOURCING, WorkItemStatus.PILOTING, WorkItemStatus.SCALED}
 
 
 def _set_status(work_item: WorkItem, status: str, reason: str) -> WorkItem:
@@ -43,7 +44,7 @@ def work_item_mark_ready(*, work_item: WorkItem) -> WorkItem:
 @transaction.atomic
 def work_item_start_piloting(*, work_item: WorkItem) -> WorkItem:
     """Called when a pilot of the item starts: the item is now being proven."""
-    if work_item.status == WorkItemStatus.PILOTING:
+    if work_item.status in {WorkItemStatus.PILOTING, WorkItemStatus.SCALED}:
         return work_item
     if work_item.status not in PILOTABLE_STATUSES:
         raise ValidationError(

@@ -216,7 +216,7 @@ class Provider(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("admin:vendors_provider_change", args=[self.pk])
+        return reverse("vendors:provider-detail", args=[self.pk])
 
     def clean(self):
         if self.status == ProviderStatus.BLOCKED and not self.blocked_reason.strip():

@@ -5,5 +5,9 @@ from . import views
 app_name = "vendors"
 
 urlpatterns = [
+    path("providers/", views.ProviderListView.as_view(), name="provider-list"),
+    path("providers/new/", views.ProviderCreateView.as_view(), name="provider-add"),
+    path("providers/<int:pk>/", views.ProviderDetailView.as_view(), name="provider-detail"),
+    path("providers/<int:pk>/edit/", views.ProviderEditView.as_view(), name="provider-edit"),
     path("evidence/<path:name>", views.certification_evidence, name="certification-evidence"),
 ]

@@ -1,11 +1,106 @@
 import mimetypes
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from .models import ProviderCertification
+from config.viewsets import ObjectCreateView, ObjectDetailView, ObjectEditView, ObjectListView
+
+from .filtersets import ProviderFilterSet
+from .forms import CertificationFormSet, ContactFormSet, DeliveryCenterFormSet, IndustryExperienceFormSet, ProviderForm
+from .models import IndustryExperience, Provider, ProviderCertification
+from .tables import ProviderTable
+
+# Pilots of these statuses are finished; every other pilot counts as open. The names are the
+# pilots app's statuses, read through the reverse relation so this app imports nothing of it.
+FINISHED_PILOT_STATUSES = ("failed", "expanded", "closed")
+
+
+def providers_for_list():
+    open_pilots = (
+        Provider.pilots.rel.related_model.objects.filter(provider=OuterRef("pk"))  # the Pilot model
+        .exclude(status__in=FINISHED_PILOT_STATUSES)
+        .order_by()
+        .values("provider")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Provider.objects.annotate(open_pilots=Subquery(open_pilots, output_field=IntegerField())).prefetch_related(
+        "delivery_centers",
+        "service_lines",
+        Prefetch("industry_experience", queryset=IndustryExperience.objects.select_related("industry")),
+        Prefetch(
+            "certifications",
+            queryset=ProviderCertification.objects.only("id", "provider_id", "expires_on", "verified_at"),
+        ),
+    )
+
+
+class ProviderListView(ObjectListView):
+    model = Provider
+    table_class = ProviderTable
+    filterset_class = ProviderFilterSet
+    add_url_name = "vendors:provider-add"
+
+    def get_queryset(self):
+        return providers_for_list()
+
+
+class ProviderDetailView(ObjectDetailView):
+    model = Provider
+
+    def get_queryset(self):
+        return Provider.objects.select_related("owner").prefetch_related(
+            "service_lines",
+            "languages",
+            "pricing_models",
+            "delivery_centers",
+            "contacts",
+            Prefetch("industry_experience", queryset=IndustryExperience.objects.select_related("industry")),
+            Prefetch(
+                "certifications",
+                queryset=ProviderCertification.objects.select_related("certification_type", "verified_by"),
+            ),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        provider = self.object
+        context["pilots"] = provider.pilots.select_related("owner").order_by("-starts_on")
+        context["history"] = provider.history.select_related("history_user")[:15]
+        context["can_edit"] = self.request.user.has_perm("vendors.change_provider")
+        return context
+
+
+class ProviderFormMixin:
+    model = Provider
+    form_class = ProviderForm
+    formset_classes = {
+        "centres": DeliveryCenterFormSet,
+        "certifications": CertificationFormSet,
+        "experience": IndustryExperienceFormSet,
+        "contacts": ContactFormSet,
+    }
+
+    def get_formsets(self):
+        formsets = super().get_formsets()
+        for formset in formsets.values():
+            formset.form_kwargs = {"user": self.request.user} if formset.prefix == "certifications" else {}
+        return formsets
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "cancel_url": reverse("vendors:provider-list")}
+
+
+class ProviderCreateView(ProviderFormMixin, ObjectCreateView):
+    success_message = "Provider created."
+
+
+class ProviderEditView(ProviderFormMixin, ObjectEditView):
+    success_message = "Provider saved."
 
 
 @require_GET

@@ -1,0 +1,119 @@
+"""Generic, permission-checked views; each model's views are configuration of these.
+
+Anonymous users are sent to sign in; signed-in users without the model permission get 403; an
+object that does not exist is a 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.views.generic import CreateView, DetailView, UpdateView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.export.views import ExportMixin
+
+
+def model_permission(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+class ModelPermissionMixin(PermissionRequiredMixin):
+    """Requires `<app>.<action>_<model>`; `permission_action` says which action."""
+
+    permission_action = "view"
+
+    def get_permission_required(self):
+        return (model_permission(self.model, self.permission_action),)
+
+
+class ObjectListView(ModelPermissionMixin, ExportMixin, SingleTableMixin, FilterView):
+    """A django-tables2 table with a django-filter form, sorting, pagination and CSV export."""
+
+    template_name = "generic/object_list.html"
+    paginate_by = 25
+    export_formats = ("csv",)
+    title = ""
+    add_url_name = ""
+
+    def get_export_filename(self, export_format):
+        return f"{self.model._meta.verbose_name_plural.replace(' ', '-')}.{export_format}"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        can_add = self.add_url_name and self.request.user.has_perm(model_permission(self.model, "add"))
+        context.update(
+            title=self.title or self.model._meta.verbose_name_plural.capitalize(),
+            verbose_name=self.model._meta.verbose_name,
+            add_url_name=self.add_url_name if can_add else "",
+        )
+        return context
+
+
+class ObjectDetailView(ModelPermissionMixin, DetailView):
+    template_name_suffix = "_detail"
+
+
+class FormsetsMixin:
+    """An object form with inline formsets (`formset_classes`: prefix → formset class), saved together."""
+
+    formset_classes: dict = {}
+    success_message = "Saved."
+
+    def get_formsets(self):
+        data = self.request.POST if self.request.method == "POST" else None
+        files = self.request.FILES if self.request.method == "POST" else None
+        return {
+            prefix: formset_class(data, files, instance=self.object, prefix=prefix)
+            for prefix, formset_class in self.formset_classes.items()
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("formsets", self.get_formsets())
+        obj = getattr(self, "object", None)
+        context.setdefault("form_title", f"Edit {obj}" if obj and obj.pk else f"New {self.model._meta.verbose_name}")
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object_or_none()
+        form = self.get_form()
+        formsets = self.get_formsets()
+        if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+            try:
+                with transaction.atomic():
+                    self.object = form.save()
+                    for formset in formsets.values():
+                        formset.instance = self.object
+                        formset.save()
+                    self.after_save(form, formsets)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(self.request, self.success_message)
+                return HttpResponseRedirect(self.get_success_url())
+        return self.render_to_response(self.get_context_data(form=form, formsets=formsets))
+
+    def after_save(self, form, formsets) -> None:
+        """Work that must happen once the object and its rows exist (a service call)."""
+
+    def get_object_or_none(self):
+        return None
+
+
+class ObjectCreateView(ModelPermissionMixin, FormsetsMixin, CreateView):
+    permission_action = "add"
+    template_name = "generic/object_form.html"
+
+    def get_formsets(self):
+        self.object = getattr(self, "object", None)
+        return super().get_formsets()
+
+
+class ObjectEditView(ModelPermissionMixin, FormsetsMixin, UpdateView):
+    permission_action = "change"
+    template_name = "generic/object_form.html"
+
+    def get_object_or_none(self):
+        return self.get_object()

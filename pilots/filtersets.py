@@ -1,0 +1,61 @@
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
+
+from .choices import FlagKind, PilotStatus, Severity
+from .models import Flag, Pilot
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def people():
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+
+
+class PilotFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
+    status = django_filters.MultipleChoiceFilter(choices=PilotStatus.choices)
+    provider = django_filters.CharFilter(field_name="provider__name", lookup_expr="icontains", label="Provider")
+    work_item = django_filters.CharFilter(method="filter_work_item", label="Work item")
+    owner = django_filters.ModelChoiceFilter(queryset=people())
+    has_open_flags = django_filters.BooleanFilter(method="filter_has_open_flags", label="Has open flags")
+    severity = django_filters.ChoiceFilter(
+        choices=Severity.choices, method="filter_severity", label="Open flag severity"
+    )
+    decision_due_before = django_filters.DateFilter(
+        field_name="ends_on", lookup_expr="lte", label="Decision due by", widget=DATE
+    )
+
+    class Meta:
+        model = Pilot
+        fields = ["q", "status", "provider", "owner"]
+
+    def filter_work_item(self, queryset, name, value):
+        items = Pilot.work_items.through.objects.filter(pilot=OuterRef("pk"), workitem__title__icontains=value)
+        return queryset.filter(Exists(items))
+
+    def filter_has_open_flags(self, queryset, name, value):
+        open_flags = Exists(Flag.objects.open().filter(pilot=OuterRef("pk")))
+        return queryset.filter(open_flags) if value else queryset.exclude(open_flags)
+
+    def filter_severity(self, queryset, name, value):
+        return queryset.filter(Exists(Flag.objects.open().filter(pilot=OuterRef("pk"), severity=value)))
+
+
+class FlagFilterSet(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(
+        choices=[("open", "Open"), ("resolved", "Resolved")], method="filter_state", empty_label="Open and resolved"
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=FlagKind.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    provider = django_filters.CharFilter(field_name="pilot__provider__name", lookup_expr="icontains")
+    pilot = django_filters.CharFilter(field_name="pilot__name", lookup_expr="icontains")
+    owner = django_filters.ModelChoiceFilter(field_name="pilot__owner", queryset=people(), label="Pilot owner")
+
+    class Meta:
+        model = Flag
+        fields = ["state", "kind", "severity", "provider", "pilot", "owner"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(resolved_at__isnull=value == "open")

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "pilots"
+
+urlpatterns = [
+    path("pilots/", views.PilotListView.as_view(), name="pilot-list"),
+    path("pilots/new/", views.PilotCreateView.as_view(), name="pilot-add"),
+    path("pilots/<int:pk>/", views.PilotDetailView.as_view(), name="pilot-detail"),
+    path("pilots/<int:pk>/edit/", views.PilotEditView.as_view(), name="pilot-edit"),
+    path("pilots/<int:pk>/measurements/", views.MeasurementEntryView.as_view(), name="pilot-measurements"),
+    path("pilots/<int:pk>/actions/<str:action>/", views.PilotActionView.as_view(), name="pilot-action"),
+    path("flags/", views.FlagListView.as_view(), name="flag-list"),
+    path("flags/<int:pk>/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),
+]

@@ -1,0 +1,327 @@
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import FormView
+
+from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView
+from vendors.models import ProviderCertification
+
+from . import services
+from .choices import PilotStatus, Severity
+from .filtersets import FlagFilterSet, PilotFilterSet
+from .forms import (
+    ConfirmForm,
+    DecisionForm,
+    ExpandForm,
+    MeasurementEntryForm,
+    PauseForm,
+    PilotCreateForm,
+    PilotEditForm,
+    PilotMetricFormSet,
+)
+from .models import Flag, Pilot
+from .selectors import ACTION_LABELS, available_actions, gate_status, metric_overviews, pilots_ready_to_expand
+from .tables import FlagTable, PilotTable
+
+UNDER_WAY = (PilotStatus.PLANNED, PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW)
+ACTION_FORMS = {"decide": DecisionForm, "expand": ExpandForm, "pause": PauseForm}
+
+
+def open_flag_count(severity: str) -> Subquery:
+    flags = (
+        Flag.objects.open()
+        .filter(pilot=OuterRef("pk"), severity=severity)
+        .order_by()
+        .values("pilot")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Subquery(flags, output_field=IntegerField())
+
+
+def pilots_with_flag_counts():
+    return Pilot.objects.annotate(
+        open_critical=open_flag_count(Severity.CRITICAL), open_warning=open_flag_count(Severity.WARNING)
+    )
+
+
+# --- Dashboard --------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    if not request.user.has_perm("pilots.view_pilot"):
+        return render(request, "pilots/no_access.html", status=403)
+    today = timezone.localdate()
+    running = (
+        pilots_with_flag_counts()
+        .filter(status=PilotStatus.RUNNING)
+        .select_related("provider", "owner")
+        .order_by("-open_critical", "-open_warning", "ends_on")[:12]
+    )
+    flag_counts = dict(Flag.objects.open().values_list("severity").annotate(n=Count("*")).order_by())
+    due = (
+        Pilot.objects.filter(
+            status__in=(PilotStatus.RUNNING, PilotStatus.IN_REVIEW),
+            ends_on__range=(today, today + datetime.timedelta(days=14)),
+        )
+        .select_related("provider", "owner")
+        .order_by("ends_on")[:12]
+    )
+    overdue = Pilot.objects.filter(status=PilotStatus.RUNNING, ends_on__lt=today).count()
+    warn_until = today + datetime.timedelta(days=settings.CERT_EXPIRY_WARNING_DAYS)
+    certifications = (
+        ProviderCertification.objects.filter(
+            provider__pilots__status__in=UNDER_WAY, expires_on__isnull=False, expires_on__lte=warn_until
+        )
+        .select_related("provider", "certification_type")
+        .distinct()
+        .order_by("expires_on")[:12]
+    )
+    context = {
+        "running": running,
+        "running_total": Pilot.objects.filter(status=PilotStatus.RUNNING).count(),
+        "critical_total": flag_counts.get(Severity.CRITICAL, 0),
+        "warning_total": flag_counts.get(Severity.WARNING, 0),
+        "due": due,
+        "overdue": overdue,
+        "ready": pilots_ready_to_expand(today=today)[:12],
+        "certifications": certifications,
+        "today": today,
+    }
+    return render(request, "pilots/dashboard.html", context)
+
+
+# --- Pilots -----------------------------------------------------------------------------------
+
+
+class PilotListView(ObjectListView):
+    model = Pilot
+    table_class = PilotTable
+    filterset_class = PilotFilterSet
+    add_url_name = "pilots:pilot-add"
+
+    def get_queryset(self):
+        return pilots_with_flag_counts().select_related("provider", "owner").prefetch_related("work_items")
+
+
+class PilotDetailView(ObjectDetailView):
+    model = Pilot
+
+    def get_queryset(self):
+        return Pilot.objects.select_related("provider", "owner", "parent").prefetch_related("work_items")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        pilot, user = self.object, self.request.user
+        can_change = user.has_perm("pilots.change_pilot")
+        flags = pilot.flags.select_related("metric", "acknowledged_by").order_by("resolved_at", "-opened_at")
+        context.update(
+            overviews=metric_overviews(pilot),
+            gate_reasons=gate_status(pilot),
+            open_flags=[f for f in flags if f.resolved_at is None],
+            resolved_flags=[f for f in flags if f.resolved_at is not None][:20],
+            decisions=pilot.decisions.select_related("decided_by"),
+            next_stages=pilot.next_stages.all(),
+            actions=[(a, ACTION_LABELS[a]) for a in available_actions(pilot)] if can_change else [],
+            can_change=can_change,
+            can_measure=user.has_perm("pilots.add_measurement") and pilot.status in services.RECORDABLE_STATUSES,
+            history=pilot.history.select_related("history_user")[:20],
+        )
+        return context
+
+
+class PilotCreateView(PermissionRequiredMixin, FormView):
+    permission_required = "pilots.add_pilot"
+    form_class = PilotCreateForm
+    template_name = "generic/object_form.html"
+
+    def get_initial(self):
+        initial = {"owner": self.request.user, "starts_on": timezone.localdate(), "volume_share": 10}
+        if self.request.GET.get("work_items"):
+            initial["work_items"] = self.request.GET.getlist("work_items")
+        return initial
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            pilot = services.pilot_create(
+                name=data["name"],
+                provider=data["provider"],
+                work_items=list(data["work_items"]),
+                owner=data["owner"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                volume_share=data["volume_share"],
+                budget=data.get("budget"),
+                decision_rule=data.get("decision_rule", ""),
+                by=self.request.user,
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "Pilot planned. Check its metrics and targets, then start it.")
+        return redirect(pilot)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "view_model_name": "pilot",
+            "cancel_url": reverse("pilots:pilot-list"),
+            "form_title": "Plan a pilot",
+            "form_intro": "Start small: one or two work items, a share of the volume and targets agreed up front.",
+        }
+
+
+class PilotEditView(ObjectEditView):
+    model = Pilot
+    form_class = PilotEditForm
+
+    def get_formsets(self):
+        # Targets are agreed before the start and frozen after it.
+        if self.object and self.object.status == PilotStatus.PLANNED:
+            self.formset_classes = {"metrics": PilotMetricFormSet}
+        else:
+            self.formset_classes = {}
+        return super().get_formsets()
+
+
+class PilotActionView(PermissionRequiredMixin, View):
+    """A lifecycle action: a form for the ones that need input, a confirmation for the others."""
+
+    permission_required = "pilots.change_pilot"
+
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs["action"] not in ACTION_LABELS:
+            raise Http404("No such action.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, pk: int, action: str):
+        pilot = get_object_or_404(Pilot.objects.select_related("provider"), pk=pk)
+        return self.render(pilot, action, self.form(pilot, action))
+
+    def post(self, request, pk: int, action: str):
+        pilot = get_object_or_404(Pilot.objects.select_related("provider"), pk=pk)
+        form = self.form(pilot, action, request.POST)
+        if form.is_valid():
+            try:
+                result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data=form.cleaned_data)
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, result)
+                if action == "expand":
+                    return redirect(pilot.next_stages.order_by("-pk").first())
+                return redirect(pilot)
+        return self.render(pilot, action, form, status=400)
+
+    @staticmethod
+    def form(pilot, action, data=None):
+        form_class = ACTION_FORMS.get(action, ConfirmForm)
+        return form_class(data, pilot=pilot) if action == "expand" else form_class(data)
+
+    def render(self, pilot, action, form, status=200):
+        context = {
+            "pilot": pilot,
+            "action": action,
+            "action_label": ACTION_LABELS[action],
+            "form": form,
+            "allowed": action in available_actions(pilot),
+            "gate_reasons": gate_status(pilot, early_decision=True) if action in {"decide", "expand"} else None,
+            "is_owner": pilot.owner_id == self.request.user.pk,
+        }
+        return render(self.request, "pilots/pilot_action.html", context, status=status)
+
+
+class MeasurementEntryView(PermissionRequiredMixin, View):
+    """Enter one period's measurements for every metric of a pilot at once."""
+
+    permission_required = "pilots.add_measurement"
+
+    def get(self, request, pk: int):
+        pilot = get_object_or_404(Pilot, pk=pk)
+        form = MeasurementEntryForm(metrics=pilot.metrics.all(), initial={"period": default_period()})
+        return self.render(pilot, form)
+
+    def post(self, request, pk: int):
+        pilot = get_object_or_404(Pilot, pk=pk)
+        form = MeasurementEntryForm(request.POST, metrics=pilot.metrics.all())
+        if form.is_valid():
+            try:
+                saved = services.measurements_record_period(
+                    pilot=pilot,
+                    period=form.cleaned_data["period"],
+                    entries=form.entries(),
+                    note=form.cleaned_data.get("note", ""),
+                    by=request.user,
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, f"{saved} measurement{'s' if saved != 1 else ''} recorded.")
+                return redirect(pilot)
+        return self.render(pilot, form, status=400)
+
+    def render(self, pilot, form, status=200):
+        return render(self.request, "pilots/measurement_form.html", {"pilot": pilot, "form": form}, status=status)
+
+
+def default_period() -> datetime.date:
+    """Last week's Monday: the period most often being reported."""
+    today = timezone.localdate()
+    return today - datetime.timedelta(days=today.weekday() + 7)
+
+
+# --- Flags ------------------------------------------------------------------------------------
+
+
+class FlagListView(ObjectListView):
+    model = Flag
+    table_class = FlagTable
+    filterset_class = FlagFilterSet
+    title = "Flags"
+
+    def get_queryset(self):
+        return Flag.objects.select_related("pilot__provider", "metric", "acknowledged_by")
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if kwargs["data"] is None or not kwargs["data"]:
+            kwargs["data"] = {"state": "open"}  # what needs attention, unless asked otherwise
+        return kwargs
+
+
+class FlagAcknowledgeView(PermissionRequiredMixin, View):
+    permission_required = "pilots.change_flag"
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        flag = get_object_or_404(Flag.objects.select_related("pilot"), pk=pk)
+        acknowledged = services.flag_acknowledge(flag=flag, by=request.user)
+        flag.refresh_from_db()
+        if request.htmx:
+            return HttpResponse(render_to_string("pilots/includes/flag_state.html", {"record": flag}, request))
+        if acknowledged:
+            messages.success(request, "Flag acknowledged.")
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = flag.pilot.get_absolute_url()
+        return redirect(target)

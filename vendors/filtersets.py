@@ -1,0 +1,72 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django_countries import countries
+
+from .choices import LocationClass, ProviderStatus, WorkKind
+from .models import (
+    CertificationType,
+    DeliveryCenter,
+    Industry,
+    IndustryExperience,
+    Provider,
+    ProviderCertification,
+    ServiceLine,
+    countries_in_location_class,
+)
+
+
+class ProviderFilterSet(django_filters.FilterSet):
+    """Every filter on a related row is an EXISTS subquery: no duplicates, no DISTINCT, index-backed."""
+
+    q = django_filters.CharFilter(method="search", label="Search")
+    status = django_filters.MultipleChoiceFilter(choices=ProviderStatus.choices)
+    location_class = django_filters.ChoiceFilter(
+        choices=LocationClass.choices, method="filter_location_class", label="Delivers from"
+    )
+    country = django_filters.ChoiceFilter(choices=countries, method="filter_country", label="Delivery centre country")
+    kind = django_filters.ChoiceFilter(choices=WorkKind.choices, method="filter_kind", label="Service kind")
+    service_line = django_filters.ModelChoiceFilter(
+        queryset=ServiceLine.objects.all(), method="filter_service_line", label="Service line"
+    )
+    industry = django_filters.ModelChoiceFilter(
+        queryset=Industry.objects.all(), method="filter_industry", label="Industry experience"
+    )
+    valid_certification = django_filters.ModelChoiceFilter(
+        queryset=CertificationType.objects.all(),
+        method="filter_valid_certification",
+        label="Holds a valid certification",
+    )
+
+    class Meta:
+        model = Provider
+        fields = ["q", "status"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+    def filter_location_class(self, queryset, name, value):
+        codes, exclude = countries_in_location_class(value)
+        centres = DeliveryCenter.objects.filter(provider=OuterRef("pk"))
+        centres = centres.exclude(country__in=codes) if exclude else centres.filter(country__in=codes)
+        return queryset.filter(Exists(centres))
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(Exists(DeliveryCenter.objects.filter(provider=OuterRef("pk"), country=value)))
+
+    def filter_kind(self, queryset, name, value):
+        lines = Provider.service_lines.through.objects.filter(provider=OuterRef("pk"), serviceline__kind=value)
+        return queryset.filter(Exists(lines))
+
+    def filter_service_line(self, queryset, name, value):
+        lines = Provider.service_lines.through.objects.filter(provider=OuterRef("pk"), serviceline=value)
+        return queryset.filter(Exists(lines))
+
+    def filter_industry(self, queryset, name, value):
+        return queryset.filter(Exists(IndustryExperience.objects.filter(provider=OuterRef("pk"), industry=value)))
+
+    def filter_valid_certification(self, queryset, name, value):
+        valid = ProviderCertification.objects.valid_through(timezone.localdate()).filter(
+            provider=OuterRef("pk"), certification_type=value
+        )
+        return queryset.filter(Exists(valid))

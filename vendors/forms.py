@@ -1,0 +1,73 @@
+from django import forms
+from django.forms import inlineformset_factory
+from django.utils import timezone
+
+from .models import Contact, DeliveryCenter, IndustryExperience, Provider, ProviderCertification
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProviderForm(forms.ModelForm):
+    class Meta:
+        model = Provider
+        fields = [
+            "name",
+            "website",
+            "headquarters_country",
+            "status",
+            "owner",
+            "service_lines",
+            "languages",
+            "pricing_models",
+            "description",
+            "blocked_reason",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "blocked_reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class CertificationForm(forms.ModelForm):
+    """Ticking "verified" records who verified the evidence and when."""
+
+    verified = forms.BooleanField(required=False, help_text="Evidence checked")
+
+    class Meta:
+        model = ProviderCertification
+        fields = ["certification_type", "certificate_id", "issuer", "issued_on", "expires_on", "evidence", "verified"]
+        widgets = {"issued_on": DATE, "expires_on": DATE}
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["verified"].initial = bool(self.instance.verified_at)
+
+    def save(self, commit=True):
+        instance = super().save(commit=False)
+        if self.cleaned_data.get("verified") and instance.verified_at is None:
+            instance.verified_by, instance.verified_at = self.user, timezone.now()
+        elif not self.cleaned_data.get("verified"):
+            instance.verified_by, instance.verified_at = None, None
+        if commit:
+            instance.save()
+        return instance
+
+
+def _formset(model, legend: str, **kwargs):
+    formset = inlineformset_factory(Provider, model, extra=1, can_delete=True, **kwargs)
+    formset.legend = legend
+    return formset
+
+
+DeliveryCenterFormSet = _formset(
+    DeliveryCenter, "Delivery centres", fields=["country", "city", "headcount", "time_zone"]
+)
+CertificationFormSet = _formset(ProviderCertification, "Certifications", form=CertificationForm)
+IndustryExperienceFormSet = _formset(
+    IndustryExperience,
+    "Industry experience",
+    fields=["industry", "years", "reference_clients", "notes"],
+    widgets={"notes": forms.TextInput()},
+)
+ContactFormSet = _formset(Contact, "Contacts", fields=["name", "role", "email", "phone"])

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
+from django.views.decorators.http import require_GET
 from django.views.generic import FormView
 
 from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView
@@ -61,6 +62,7 @@ def pilots_with_flag_counts():
 
 
 @login_required
+@require_GET
 def dashboard(request):
     if not request.user.has_perm("pilots.view_pilot"):
         return render(request, "pilots/no_access.html", status=403)

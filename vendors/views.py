@@ -103,9 +103,9 @@ class ProviderEditView(ProviderFormMixin, ObjectEditView):
     success_message = "Provider saved."
 
 
-@require_GET
 @login_required
 @permission_required("vendors.view_providercertification", raise_exception=True)
+@require_GET
 def certification_evidence(request, name: str):
     """Serve an evidence file only to signed-in users allowed to see certifications.
 

@@ -247,7 +247,7 @@ def test_critical_flag_queues_one_owner_email(django_capture_on_commit_callbacks
     email = mailoutbox[0]
     assert email.to == [pilot.owner.email]
     assert email.subject == f"Critical flag on {pilot.name}: Target missed"
-    assert f"http://testserver/admin/pilots/pilot/{pilot.pk}/change/" in email.body
+    assert f"http://testserver/pilots/{pilot.pk}/" in email.body
     assert "missing its target" in email.alternatives[0][0]
 
     with django_capture_on_commit_callbacks() as callbacks:

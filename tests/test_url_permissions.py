@@ -19,7 +19,6 @@ from tests.factories import (
     PilotFactory,
     PilotMetricFactory,
     ProviderCertificationFactory,
-    ProviderFactory,
     UserFactory,
     WorkItemFactory,
 )
@@ -88,8 +87,12 @@ def test_every_url_has_a_rule():
 def objects(tmp_path, settings):
     today = timezone.localdate()
     item = WorkItemFactory(status=WorkItemStatus.READY)
-    pilot = PilotFactory(status=PilotStatus.RUNNING, work_items=[item], starts_on=today - datetime.timedelta(weeks=4),
-                         ends_on=today + datetime.timedelta(weeks=4))
+    pilot = PilotFactory(
+        status=PilotStatus.RUNNING,
+        work_items=[item],
+        starts_on=today - datetime.timedelta(weeks=4),
+        ends_on=today + datetime.timedelta(weeks=4),
+    )
     PilotMetricFactory(pilot=pilot, target=Decimal("90"))
     cert = ProviderCertificationFactory(provider=pilot.provider)
     cert.evidence.save("iso.pdf", ContentFile(b"%PDF-1.4 evidence"), save=True)
@@ -157,8 +160,15 @@ def test_logout(role):
 
 @pytest.mark.parametrize(
     "name",
-    ["vendors:provider-detail", "vendors:provider-edit", "scope:workitem-detail", "scope:workitem-edit",
-     "pilots:pilot-detail", "pilots:pilot-edit", "pilots:pilot-measurements"],
+    [
+        "vendors:provider-detail",
+        "vendors:provider-edit",
+        "scope:workitem-detail",
+        "scope:workitem-edit",
+        "pilots:pilot-detail",
+        "pilots:pilot-edit",
+        "pilots:pilot-measurements",
+    ],
 )
 def test_unknown_objects_answer_404(name):
     client = client_for(EDITOR)

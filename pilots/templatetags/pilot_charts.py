@@ -19,7 +19,7 @@ def metric_chart(metric, measurements):
     """`measurements` oldest first; each point is coloured by how it stands against the target."""
     points = [(m.period_start, m.value) for m in measurements]
     if not points:
-        return mark_safe('<p class="empty">No measurements yet.</p>')  # noqa: S308 - a constant
+        return mark_safe('<p class="empty">No measurements yet.</p>')
     values = [v for _, v in points] + ([metric.target] if metric.target is not None else [])
     low, high = min(values), max(values)
     if high == low:

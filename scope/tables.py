@@ -1,5 +1,6 @@
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from .models import WorkItem
 from .readiness import readiness_problems
@@ -42,7 +43,7 @@ class WorkItemTable(tables.Table):
     def render_readiness(self, record):
         count = len(readiness_problems(record))
         if not count:
-            return format_html('<span class="badge ready">Ready</span>')
+            return mark_safe('<span class="badge ready">Ready</span>')
         return format_html('<span class="badge missed">{} problem{}</span>', count, "s" if count > 1 else "")
 
     def value_readiness(self, record):

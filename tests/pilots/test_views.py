@@ -1,0 +1,162 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pilots.choices import FlagKind, PilotStatus
+from pilots.models import Flag, Measurement, Pilot
+from scope.choices import WorkItemStatus
+from tests.conftest import logged_in_client
+from tests.factories import FlagFactory, ProviderFactory, SuccessMetricFactory, UserFactory, WorkItemFactory
+
+from .helpers import measure_weeks, metric, running_pilot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor():
+    return UserFactory(username="erin", groups=["editor"])
+
+
+def today():
+    return timezone.localdate()
+
+
+def plan_data(items, **overrides):
+    return {
+        "name": "Invoice pilot",
+        "provider": ProviderFactory().pk,
+        "work_items": [i.pk for i in items],
+        "starts_on": today(),
+        "ends_on": today() + datetime.timedelta(weeks=8),
+        "volume_share": "10",
+        "decision_rule": "",
+        **overrides,
+    }
+
+
+def ready_items(n):
+    items = []
+    for _ in range(n):
+        item = WorkItemFactory(status=WorkItemStatus.READY)
+        SuccessMetricFactory(work_item=item, name="Accuracy", target=Decimal("98"))
+        items.append(item)
+    return items
+
+
+def test_planning_refuses_a_third_work_item_and_accepts_one(editor):
+    client = logged_in_client(editor)
+    response = client.post(reverse("pilots:pilot-add"), plan_data(ready_items(3), owner=editor.pk))
+    assert response.status_code == 200
+    assert "A pilot covers one or two work items, not 3" in response.content.decode()
+    assert not Pilot.objects.exists()
+
+    response = client.post(reverse("pilots:pilot-add"), plan_data(ready_items(1), owner=editor.pk))
+    pilot = Pilot.objects.get()
+    assert response["Location"] == pilot.get_absolute_url()
+    assert list(pilot.metrics.values_list("name", flat=True)) == ["Accuracy"]
+
+
+def test_start_action_refused_with_the_reason_then_allowed(editor):
+    client = logged_in_client(editor)
+    item = WorkItemFactory(status=WorkItemStatus.READY)
+    SuccessMetricFactory(work_item=item, target=None)
+    client.post(reverse("pilots:pilot-add"), plan_data([item], owner=editor.pk))
+    pilot = Pilot.objects.get()
+    response = client.post(reverse("pilots:pilot-action", args=[pilot.pk, "start"]))
+    assert response.status_code == 400
+    assert "Add at least one metric with a target before the pilot starts." in response.content.decode()
+    metric_row = pilot.metrics.get()
+    metric_row.target = Decimal("95")
+    metric_row.save()
+    response = client.post(reverse("pilots:pilot-action", args=[pilot.pk, "start"]))
+    assert response.status_code == 302
+    pilot.refresh_from_db()
+    assert pilot.status == PilotStatus.RUNNING
+
+
+def test_lifecycle_buttons_only_when_allowed_and_never_for_viewers(editor):
+    pilot = running_pilot(today=today())
+    editor_page = logged_in_client(editor).get(pilot.get_absolute_url()).content.decode()
+    assert reverse("pilots:pilot-action", args=[pilot.pk, "pause"]) in editor_page
+    assert reverse("pilots:pilot-action", args=[pilot.pk, "start"]) not in editor_page
+    viewer_page = logged_in_client(UserFactory(groups=["viewer"])).get(pilot.get_absolute_url()).content.decode()
+    assert "/actions/" not in viewer_page
+    assert "Enter measurements" not in viewer_page
+    assert "/edit/" not in viewer_page
+
+
+def test_entering_one_period_for_all_metrics(editor):
+    pilot = running_pilot(today=today())
+    accuracy, turnaround = metric(pilot, name="Accuracy"), metric(pilot, name="Turnaround", critical=False)
+    client = logged_in_client(editor)
+    last_week = today() - datetime.timedelta(weeks=1)
+    response = client.post(
+        reverse("pilots:pilot-measurements", args=[pilot.pk]),
+        {
+            "period": last_week,
+            f"value_{accuracy.pk}": "97.5",
+            f"samples_{accuracy.pk}": "300",
+            f"value_{turnaround.pk}": "",
+            "note": "From the provider's weekly report",
+        },
+    )
+    assert response.status_code == 302
+    saved = Measurement.objects.get()
+    assert (saved.metric, saved.value, saved.sample_size, saved.recorded_by) == (accuracy, Decimal("97.5"), 300, editor)
+
+    future = today() + datetime.timedelta(weeks=3)
+    response = client.post(
+        reverse("pilots:pilot-measurements", args=[pilot.pk]), {"period": future, f"value_{accuracy.pk}": "97"}
+    )
+    assert response.status_code == 400
+    assert "That period has not started yet." in response.content.decode()
+    response = client.post(reverse("pilots:pilot-measurements", args=[pilot.pk]), {"period": last_week})
+    assert "Enter at least one value." in response.content.decode()
+
+
+def test_metric_chart_and_status_on_the_pilot_page(editor):
+    pilot = running_pilot(today=today())
+    m = metric(pilot, name="Accuracy", unit="%", target=Decimal("95"))
+    measure_weeks(m, today=today(), values=["91", "96", "97"])
+    page = logged_in_client(editor).get(pilot.get_absolute_url()).content.decode()
+    assert '<svg class="chart"' in page and 'aria-label="Accuracy against its target"' in page
+    assert "Target ≥ 95%" in page
+    assert "▼ worse" in page
+
+
+def test_acknowledging_a_flag_with_and_without_htmx(editor):
+    first, second = FlagFactory(), FlagFactory()
+    client = logged_in_client(editor)
+    response = client.post(reverse("pilots:flag-acknowledge", args=[first.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Acknowledged by erin" in response.content.decode()
+    response = client.post(reverse("pilots:flag-acknowledge", args=[second.pk]), {"next": "https://evil.example/"})
+    assert response["Location"] == second.pilot.get_absolute_url()  # no open redirect
+    assert Flag.objects.filter(acknowledged_by=editor).count() == 2
+
+
+def test_pilot_and_flag_filters(editor):
+    flagged = running_pilot(today=today(), name="Flagged pilot", ends_on=today() + datetime.timedelta(days=5))
+    FlagFactory(pilot=flagged, kind=FlagKind.TARGET_MISSED, severity="critical")
+    running_pilot(today=today(), name="Quiet pilot", ends_on=today() + datetime.timedelta(weeks=10))
+    client = logged_in_client(editor)
+    page = client.get(reverse("pilots:pilot-list") + "?has_open_flags=true").content.decode()
+    assert "Flagged pilot" in page and "Quiet pilot" not in page
+    due = (today() + datetime.timedelta(days=7)).isoformat()
+    page = client.get(reverse("pilots:pilot-list") + f"?decision_due_before={due}").content.decode()
+    assert "Flagged pilot" in page and "Quiet pilot" not in page
+    page = client.get(reverse("pilots:flag-list") + "?severity=critical&state=open").content.decode()
+    assert "Flagged pilot" in page
+
+
+def test_dashboard_shows_what_needs_attention(editor):
+    pilot = running_pilot(today=today(), name="Chat support pilot", ends_on=today() + datetime.timedelta(days=3))
+    FlagFactory(pilot=pilot, severity="critical")
+    page = logged_in_client(editor).get(reverse("dashboard")).content.decode()
+    assert "Chat support pilot" in page
+    assert "1 critical" in page
+    assert "Decisions due" in page

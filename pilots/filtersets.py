@@ -15,7 +15,7 @@ def people():
 
 class PilotFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=PilotStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=PilotStatus.choices, distinct=False)
     provider = django_filters.CharFilter(field_name="provider__name", lookup_expr="icontains", label="Provider")
     work_item = django_filters.CharFilter(method="filter_work_item", label="Work item")
     owner = django_filters.ModelChoiceFilter(queryset=people())
@@ -47,7 +47,7 @@ class FlagFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
         choices=[("open", "Open"), ("resolved", "Resolved")], method="filter_state", empty_label="Open and resolved"
     )
-    kind = django_filters.MultipleChoiceFilter(choices=FlagKind.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=FlagKind.choices, distinct=False)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     provider = django_filters.CharFilter(field_name="pilot__provider__name", lookup_expr="icontains")
     pilot = django_filters.CharFilter(field_name="pilot__name", lookup_expr="icontains")

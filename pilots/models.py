@@ -209,6 +209,10 @@ class Flag(models.Model):
             models.Index(
                 fields=["severity", "-opened_at"], condition=Q(resolved_at__isnull=True), name="flag_open_severity_idx"
             ),
+            # Open flags per pilot and severity: the lists' flag counts and the gate read this.
+            models.Index(
+                fields=["pilot", "severity"], condition=Q(resolved_at__isnull=True), name="flag_open_pilot_sev_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -20,7 +20,7 @@ class ProviderFilterSet(django_filters.FilterSet):
     """Every filter on a related row is an EXISTS subquery: no duplicates, no DISTINCT, index-backed."""
 
     q = django_filters.CharFilter(method="search", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=ProviderStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=ProviderStatus.choices, distinct=False)
     location_class = django_filters.ChoiceFilter(
         choices=LocationClass.choices, method="filter_location_class", label="Delivers from"
     )

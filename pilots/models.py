@@ -50,7 +50,7 @@ class Pilot(models.Model):
     status = models.CharField(max_length=10, choices=PilotStatus.choices, default=PilotStatus.PLANNED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(m2m_fields=[work_items])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-starts_on", "name"]

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from config.formatting import number
 from scope.choices import Direction
 
 MET = "met"
@@ -32,7 +33,4 @@ def with_unit(unit: str) -> str:
     return unit if unit == "%" else f" {unit}"
 
 
-def number(value: Decimal) -> str:
-    """A Decimal without trailing zeros: 98.5000 → 98.5, 24.0000 → 24."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+__all__ = ["MET", "MISSED", "NEAR_MISS", "judge", "number", "target_text", "with_unit"]

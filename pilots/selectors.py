@@ -224,6 +224,8 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
         missing = due if due and due not in {m.period_start for m in measurements} else None
         if metric.target is None:
             verdict = "no_target"
+        elif latest is None and pilot.status == PilotStatus.PLANNED:
+            verdict = "not_started"
         elif missing or latest is None:
             verdict = "missing"
         else:

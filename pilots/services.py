@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from config.formatting import number
 from scope.choices import Cadence
 from scope.models import WorkItem
 from scope.services import PILOTABLE_STATUSES, work_item_start_piloting
@@ -411,7 +412,7 @@ def pilot_perform(*, action: str, pilot: Pilot, by, data: dict) -> str:
             ends_on=data.get("ends_on"),
             budget=data.get("budget"),
         )
-        return f"Expanded: {next_stage} is planned at {next_stage.volume_share.normalize()}% of the volume."
+        return f"Expanded: {next_stage} is planned at {number(next_stage.volume_share)}% of the volume."
     if action == "pause":
         pilot_pause(pilot=pilot, by=by, reason=data.get("reason", ""))
         return f"{pilot} is paused."

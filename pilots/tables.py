@@ -1,6 +1,8 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from config.formatting import number
+
 from .models import Flag, Pilot
 
 
@@ -51,7 +53,7 @@ class PilotTable(tables.Table):
         return f"{record.open_critical} critical, {record.open_warning} warning"
 
     def render_volume_share(self, value):
-        return f"{value.normalize()}%"
+        return f"{number(value)}%"
 
     def render_owner(self, value):
         return value.get_full_name() or value.username

@@ -173,7 +173,7 @@ def test_expand_a_pilot_that_passed(page, screenshot):
     page.click("form button:has-text('Expand to next stage')")
     page.wait_for_selector("h1:has-text('Invoice validation — stage 2')")
     assert page.is_visible("text=Stage 1: Invoice validation — stage 1")
-    assert page.is_visible("text=30% of the volume")
+    assert page.is_visible("text=is planned at 30% of the volume")
     screenshot("pilot-stage-2")
 
 

@@ -2,6 +2,8 @@
 
 from django import template
 
+from config.formatting import number
+
 register = template.Library()
 
 
@@ -11,3 +13,9 @@ def person(user, empty: str = "—") -> str:
     if user is None:
         return empty
     return user.get_full_name() or user.username
+
+
+@register.filter
+def num(value) -> str:
+    """98.5000 → 98.5; 30 stays 30 (never 3E+1)."""
+    return number(value)

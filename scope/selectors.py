@@ -1,46 +1,347 @@
-"""Reads about work items and the providers that could do them."""
+"""Reads about work items and the providers that could do them: hard gates and fit ranking.
+
+The hard-gate rule is written once (`gate_failures`) over plain facts about a provider, so a
+single pilot's start check and the ranking of 20,000 providers give the same answer; the ranking
+loads those facts set-based, in a fixed number of queries.
+"""
 
 import datetime
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-from vendors.choices import LocationClass
-from vendors.models import Provider
+from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Q
+from django.utils import timezone
 
-from .choices import PreferredDelivery
-from .models import WorkItem
+from vendors.choices import LocationClass, ProviderStatus
+from vendors.models import (
+    DeliveryCenter,
+    IndustryExperience,
+    Provider,
+    ProviderCertification,
+    countries_in_location_class,
+    location_class_for,
+)
+
+from .choices import CriterionBasis, PreferredDelivery
+from .models import Candidate, EvaluationCriterion, Score, WorkItem
+
+# A pilot usually runs about three months: certificates must hold at least that long to source.
+DEFAULT_PILOT_WEEKS = 12
+
+
+@dataclass(slots=True)
+class CertHolding:
+    expires_on: datetime.date | None
+    verified: bool
+
+    def valid_through(self, day: datetime.date) -> bool:
+        return self.verified and (self.expires_on is None or self.expires_on >= day)
+
+
+@dataclass(slots=True)
+class ProviderFacts:
+    """What the gates and the fit score need to know about one provider."""
+
+    id: int
+    name: str
+    status: str
+    blocked_reason: str = ""
+    # Filled in only as far as needed: the gates for every provider, the rest for the eligible.
+    location_classes: frozenset[str] | set[str] = frozenset()
+    countries: frozenset[str] | set[str] = frozenset()
+    kinds: frozenset[str] | set[str] = frozenset()
+    certs: dict[int, list[CertHolding]] | None = None
+    language_ids: frozenset[int] | set[int] = frozenset()
+    industry_years: int = 0
+    reference_clients: int = 0
+
+
+def gate_failures(
+    facts: ProviderFacts, *, work_item: WorkItem, required: dict[int, str], valid_through: datetime.date
+) -> list[str]:
+    """The hard gates: not blocked; every required certification held, verified and in force through
+    `valid_through`; a delivery centre in the preferred location class. `required` maps type id → code."""
+    return list(_gate_failures(facts, work_item=work_item, required=required, valid_through=valid_through))
+
+
+def _gate_failures(
+    facts: ProviderFacts,
+    *,
+    work_item: WorkItem,
+    required: dict[int, str],
+    valid_through: datetime.date,
+    kind_checked: bool = False,
+) -> Iterator[str]:
+    """One message per failed gate, produced lazily: `next()` answers "eligible?" with a single message."""
+    if facts.status == ProviderStatus.BLOCKED:
+        yield f"{facts.name} is blocked: {facts.blocked_reason}"
+    for type_id, code in required.items():
+        holdings = facts.certs.get(type_id) if facts.certs else None
+        if not holdings:
+            yield f"{facts.name} does not hold {code}, which '{work_item.title}' requires."
+            continue
+        verified = [h for h in holdings if h.verified]
+        if any(h.expires_on is None or h.expires_on >= valid_through for h in verified):
+            continue
+        if not verified:
+            yield f"{facts.name}'s {code} certificate is not verified yet."
+        else:
+            latest = max(h.expires_on for h in verified)
+            yield f"{facts.name}'s {code} certificate expires on {latest:%d %b %Y}, before {valid_through:%d %b %Y}."
+    preferred = work_item.preferred_delivery
+    if preferred != PreferredDelivery.ANY and preferred not in facts.location_classes:
+        yield (
+            f"{facts.name} has no {LocationClass(preferred).label.lower()} delivery centre, "
+            f"which '{work_item.title}' prefers."
+        )
+    if kind_checked and work_item.kind not in facts.kinds:
+        yield f"{facts.name} offers no {work_item.get_kind_display()} service line."
 
 
 def hard_gate_problems(*, provider: Provider, work_item: WorkItem, valid_through: datetime.date) -> list[str]:
-    """Why `provider` may not do `work_item` (empty when every hard gate passes).
-
-    Hard gates: not blocked; every required certification type held, verified and in force through
-    `valid_through` (the planned pilot end); a delivery centre in the preferred location class.
-    Reads `provider.certifications`, `provider.delivery_centers` and the item's required
-    certifications, so callers checking many providers should prefetch them.
-    """
-    problems = []
-    if provider.is_blocked:
-        problems.append(f"{provider} is blocked: {provider.blocked_reason}")
-    by_type: dict[int, list] = {}
+    """Why `provider` may not do `work_item` (empty when every hard gate passes)."""
+    facts = ProviderFacts(
+        id=provider.pk,
+        name=provider.name,
+        status=provider.status,
+        blocked_reason=provider.blocked_reason,
+        location_classes={centre.location_class for centre in provider.delivery_centers.all()},
+        certs={},
+    )
     for cert in provider.certifications.all():
-        by_type.setdefault(cert.certification_type_id, []).append(cert)
-    for required in work_item.required_certifications.all():
-        certs = by_type.get(required.pk, [])
-        verified = [c for c in certs if c.verified_at is not None]
-        if any(c.is_valid_through(valid_through) for c in verified):
-            continue
-        if not certs:
-            problems.append(f"{provider} does not hold {required.code}, which '{work_item}' requires.")
-        elif not verified:
-            problems.append(f"{provider}'s {required.code} certificate is not verified yet.")
-        else:
-            latest = max(verified, key=lambda c: c.expires_on)
-            problems.append(
-                f"{provider}'s {required.code} certificate expires on {latest.expires_on:%d %b %Y}, "
-                f"before {valid_through:%d %b %Y}."
-            )
-    preferred = work_item.preferred_delivery
-    if preferred != PreferredDelivery.ANY and preferred not in provider.delivery_options:
-        problems.append(
-            f"{provider} has no {LocationClass(preferred).label.lower()} delivery centre, which '{work_item}' prefers."
+        facts.certs.setdefault(cert.certification_type_id, []).append(
+            CertHolding(expires_on=cert.expires_on, verified=cert.verified_at is not None)
         )
-    return problems
+    required = {t.pk: t.code for t in work_item.required_certifications.order_by("code")}
+    return gate_failures(facts, work_item=work_item, required=required, valid_through=valid_through)
+
+
+# --- Fit ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class CriterionScore:
+    criterion: EvaluationCriterion
+    score: float | None  # 1–5, None when evaluators have not scored it yet
+    explanation: str
+
+
+@dataclass
+class Fit:
+    facts: ProviderFacts
+    scores: list[CriterionScore]
+    failures: Iterator[str] | None = None  # the failed gates after the first, described on first read
+    first_failure: str | None = None
+    candidate: Candidate | None = None
+    _problems: list[str] | None = None
+
+    @property
+    def gate_problems(self) -> list[str]:
+        if self._problems is None:
+            self._problems = [self.first_failure, *(self.failures or ())] if self.first_failure else []
+        return self._problems
+
+    @property
+    def eligible(self) -> bool:
+        return self.first_failure is None
+
+    @property
+    def total(self) -> float:
+        """Weighted total out of 100: each criterion adds weight × score / 5; unscored adds nothing."""
+        return round(sum(s.criterion.weight * s.score / 5 for s in self.scores if s.score is not None), 1)
+
+    @property
+    def unscored(self) -> list[str]:
+        return [s.criterion.name for s in self.scores if s.score is None]
+
+
+@dataclass
+class Ranking:
+    eligible: list[Fit]
+    ineligible: list[Fit]
+    valid_through: datetime.date
+
+
+def industry_score(years: int) -> int:
+    """Years of experience in the work item's industry, on the 1–5 scale."""
+    return 1 if years == 0 else 2 if years < 3 else 3 if years < 6 else 4 if years < 10 else 5
+
+
+def certification_score(valid_count: int) -> float:
+    """More valid security and quality certificates, more assurance; four or more is full marks."""
+    return 1 + 4 * min(valid_count, 4) / 4
+
+
+def delivery_score(*, offered: int, required: int) -> float:
+    """The preferred location is a gate; the score rewards covering the required languages."""
+    return 5.0 if required == 0 else 1 + 4 * offered / required
+
+
+@contextmanager
+def _without_gc_pauses():
+    """Building tens of thousands of small acyclic objects triggers collection after collection of
+    the cycle collector, costing as much as the work itself; pause it meanwhile (reference counting
+    still frees everything)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def rank_providers(
+    *, work_item: WorkItem, valid_through: datetime.date | None = None, provider_ids: list[int] | None = None
+) -> Ranking:
+    """Every provider (or those in `provider_ids`) for `work_item`: the eligible ranked by fit with
+    each score explained, the ineligible with their reasons. A fixed number of queries.
+
+    The gates read only what they need for every provider (kind, preferred location, required
+    certificates); the facts that only scoring needs are loaded for the eligible providers alone.
+    """
+    with _without_gc_pauses():
+        return _rank_providers(work_item=work_item, valid_through=valid_through, provider_ids=provider_ids)
+
+
+def _rank_providers(
+    *, work_item: WorkItem, valid_through: datetime.date | None, provider_ids: list[int] | None
+) -> Ranking:
+    valid_through = valid_through or timezone.localdate() + datetime.timedelta(weeks=DEFAULT_PILOT_WEEKS)
+    criteria = list(work_item.criteria.all())
+    required = {t.pk: t.code for t in work_item.required_certifications.order_by("code")}
+    required_languages = {lang.pk: lang.name for lang in work_item.required_languages.all()}
+    providers = Provider.objects.all() if provider_ids is None else Provider.objects.filter(pk__in=provider_ids)
+    scope = providers.values("pk")
+    facts = {
+        pk: ProviderFacts(id=pk, name=name, status=status, blocked_reason=reason)
+        for pk, name, status, reason in providers.values_list("id", "name", "status", "blocked_reason")
+    }
+    for provider_id in Provider.service_lines.through.objects.filter(
+        provider__in=scope, serviceline__kind=work_item.kind
+    ).values_list("provider_id", flat=True):
+        facts[provider_id].kinds = {work_item.kind}
+    preferred = work_item.preferred_delivery
+    if preferred != PreferredDelivery.ANY:
+        codes, exclude = countries_in_location_class(preferred)
+        centres = DeliveryCenter.objects.filter(provider__in=scope)
+        centres = centres.exclude(country__in=codes) if exclude else centres.filter(country__in=codes)
+        for provider_id in centres.order_by().values_list("provider_id", flat=True).distinct():
+            facts[provider_id].location_classes = {preferred}
+    if required:
+        for provider_id, type_id, expires_on, verified in (
+            ProviderCertification.objects.filter(provider__in=scope, certification_type__in=list(required))
+            .annotate(verified=ExpressionWrapper(Q(verified_at__isnull=False), output_field=BooleanField()))
+            .values_list("provider_id", "certification_type_id", "expires_on", "verified")
+        ):
+            provider = facts[provider_id]
+            if provider.certs is None:
+                provider.certs = {}
+            provider.certs.setdefault(type_id, []).append(CertHolding(expires_on=expires_on, verified=verified))
+
+    eligible, ineligible = [], []
+    candidates = {c.provider_id: c for c in work_item.candidates.all()}
+    for provider in facts.values():
+        failures = _gate_failures(
+            provider, work_item=work_item, required=required, valid_through=valid_through, kind_checked=True
+        )
+        fit = Fit(
+            facts=provider,
+            scores=[],
+            failures=failures,
+            first_failure=next(failures, None),
+            candidate=candidates.get(provider.id),
+        )
+        (eligible if fit.eligible else ineligible).append(fit)
+
+    _load_scoring_facts(work_item, {fit.facts.id: fit.facts for fit in eligible}, required_languages)
+    valid_codes = _valid_certificate_codes([fit.facts.id for fit in eligible])
+    manual = _manual_scores(work_item)
+    for fit in eligible:
+        fit.scores = [
+            _criterion_score(c, fit.facts, work_item, required_languages, valid_codes.get(fit.facts.id, []), manual)
+            for c in criteria
+        ]
+    eligible.sort(key=lambda fit: (-fit.total, fit.facts.name))
+    ineligible.sort(key=lambda fit: fit.facts.name)
+    return Ranking(eligible=eligible, ineligible=ineligible, valid_through=valid_through)
+
+
+def _load_scoring_facts(work_item: WorkItem, facts: dict[int, ProviderFacts], required_languages: dict) -> None:
+    ids = list(facts)
+    for provider in facts.values():
+        provider.location_classes, provider.countries, provider.language_ids = set(), set(), set()
+    for provider_id, country in DeliveryCenter.objects.filter(provider__in=ids).values_list("provider_id", "country"):
+        facts[provider_id].countries.add(country)
+        facts[provider_id].location_classes.add(location_class_for(country))
+    if required_languages:
+        for provider_id, language_id in Provider.languages.through.objects.filter(
+            provider__in=ids, language__in=list(required_languages)
+        ).values_list("provider_id", "language_id"):
+            facts[provider_id].language_ids.add(language_id)
+    if work_item.industry_id:
+        for provider_id, years, references in IndustryExperience.objects.filter(
+            provider__in=ids, industry_id=work_item.industry_id
+        ).values_list("provider_id", "years", "reference_clients"):
+            facts[provider_id].industry_years, facts[provider_id].reference_clients = years, references
+
+
+def _valid_certificate_codes(provider_ids: list[int]) -> dict[int, list[str]]:
+    codes: dict[int, list[str]] = {}
+    today = timezone.localdate()
+    for provider_id, code in (
+        ProviderCertification.objects.valid_through(today)
+        .filter(provider__in=provider_ids)
+        .values_list("provider_id", "certification_type__code")
+    ):
+        codes.setdefault(provider_id, []).append(code)
+    return codes
+
+
+def _manual_scores(work_item: WorkItem) -> dict[tuple[int, int], tuple[float, int]]:
+    """(provider, criterion) → (average score, number of evaluators) over the item's candidates."""
+    return {
+        (row["candidate__provider_id"], row["criterion_id"]): (row["average"], row["evaluators"])
+        for row in Score.objects.filter(candidate__work_item=work_item)
+        .values("candidate__provider_id", "criterion_id")
+        .annotate(average=Avg("value"), evaluators=Count("evaluator", distinct=True))
+    }
+
+
+def _criterion_score(criterion, provider: ProviderFacts, work_item, required_languages, valid_codes, manual):
+    if criterion.basis == CriterionBasis.INDUSTRY:
+        if not work_item.industry_id:
+            return CriterionScore(criterion, None, "The work item names no industry.")
+        refs = provider.reference_clients
+        return CriterionScore(
+            criterion,
+            industry_score(provider.industry_years),
+            f"{provider.industry_years} years in {work_item.industry}, "
+            f"{refs} reference client{'s' if refs != 1 else ''}",
+        )
+    if criterion.basis == CriterionBasis.CERTIFICATIONS:
+        codes = sorted(set(valid_codes))
+        return CriterionScore(
+            criterion,
+            certification_score(len(codes)),
+            f"{len(codes)} valid: {', '.join(codes)}" if codes else "No valid certification",
+        )
+    if criterion.basis == CriterionBasis.DELIVERY:
+        classes = ", ".join(c for c in LocationClass.values if c in provider.location_classes) or "no centres"
+        offered = [name for pk, name in required_languages.items() if pk in provider.language_ids]
+        text = f"Delivers {classes}"
+        if required_languages:
+            text += f"; {len(offered)} of {len(required_languages)} required languages"
+            text += f" ({', '.join(offered)})" if offered else ""
+        return CriterionScore(criterion, delivery_score(offered=len(offered), required=len(required_languages)), text)
+    average, evaluators = manual.get((provider.id, criterion.pk), (None, 0))
+    if average is None:
+        return CriterionScore(criterion, None, "Not scored yet")
+    return CriterionScore(
+        criterion, round(float(average), 2), f"Average of {evaluators} evaluator{'s' if evaluators != 1 else ''}"
+    )
+
+
+__all__ = ["DEFAULT_PILOT_WEEKS", "Fit", "Ranking", "gate_failures", "hard_gate_problems", "rank_providers"]

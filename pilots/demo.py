@@ -1003,7 +1003,7 @@ def seed_candidates() -> int:
             _, created = Candidate.objects.get_or_create(
                 work_item=item,
                 provider=Provider.objects.get(name=name),
-                defaults={"status": CandidateStatus.SHORTLISTED},
+                defaults={"status": CandidateStatus.LONG_LIST},
             )
             created_count += created
     return created_count

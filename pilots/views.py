@@ -154,6 +154,8 @@ class PilotCreateView(PermissionRequiredMixin, FormView):
         initial = {"owner": self.request.user, "starts_on": timezone.localdate(), "volume_share": 10}
         if self.request.GET.get("work_items"):
             initial["work_items"] = self.request.GET.getlist("work_items")
+        if self.request.GET.get("provider", "").isdigit():
+            initial["provider"] = self.request.GET["provider"]
         return initial
 
     def form_valid(self, form):

@@ -1,12 +1,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import CriteriaFormSetBase
 from .models import Candidate, EvaluationCriterion, Score, SuccessMetric, WorkItem
 from .readiness import readiness_problems
-from .services import criteria_weight_problem, work_item_mark_ready
+from .services import work_item_mark_ready
 
 
 class SuccessMetricInline(admin.TabularInline):
@@ -14,22 +14,9 @@ class SuccessMetricInline(admin.TabularInline):
     extra = 0
 
 
-class CriteriaFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        weights = [
-            form.cleaned_data["weight"]
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and "weight" in form.cleaned_data
-        ]
-        problem = criteria_weight_problem(weights)
-        if problem:
-            raise ValidationError(problem)
-
-
 class EvaluationCriterionInline(admin.TabularInline):
     model = EvaluationCriterion
-    formset = CriteriaFormSet
+    formset = CriteriaFormSetBase
     extra = 0
 
 

@@ -54,3 +54,20 @@ class CriterionBasis(models.TextChoices):
     CERTIFICATIONS = "certifications", "Certification coverage (computed)"
     DELIVERY = "delivery", "Delivery match (computed)"
     MANUAL = "manual", "Scored by evaluators"
+
+
+# What judges each kind of work: offered to a new work item, the user sets the targets.
+SUGGESTED_METRICS = {
+    "process": [
+        ("Turnaround time", "hours", Direction.LOWER_IS_BETTER),
+        ("Accuracy", "%", Direction.HIGHER_IS_BETTER),
+        ("Cost per transaction", "GBP", Direction.LOWER_IS_BETTER),
+        ("SLA adherence", "%", Direction.HIGHER_IS_BETTER),
+    ],
+    "knowledge": [
+        ("Reviewer quality score", "score 1–5", Direction.HIGHER_IS_BETTER),
+        ("Rework rate", "%", Direction.LOWER_IS_BETTER),
+        ("On-time delivery of reports", "%", Direction.HIGHER_IS_BETTER),
+        ("Cost per deliverable", "GBP", Direction.LOWER_IS_BETTER),
+    ],
+}

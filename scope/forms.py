@@ -1,7 +1,10 @@
 from django import forms
-from django.forms import inlineformset_factory
+from django.core.exceptions import ValidationError
+from django.forms import BaseInlineFormSet, inlineformset_factory
 
-from .models import SuccessMetric, WorkItem
+from .choices import SUGGESTED_METRICS, CriterionBasis
+from .models import EvaluationCriterion, SuccessMetric, WorkItem
+from .services import criteria_weight_problem
 
 
 class WorkItemForm(forms.ModelForm):
@@ -27,11 +30,93 @@ class WorkItemForm(forms.ModelForm):
         help_texts = {"title": "Say what is done, e.g. 'invoice validation and vendor helpdesk', not 'finance work'."}
 
 
+class BaseSuccessMetricFormSet(BaseInlineFormSet):
+    legend = "Success metrics (the targets a pilot will be judged on)"
+
+
 SuccessMetricFormSet = inlineformset_factory(
     WorkItem,
     SuccessMetric,
+    formset=BaseSuccessMetricFormSet,
     fields=["name", "unit", "direction", "target", "critical", "cadence"],
     extra=2,
     can_delete=True,
 )
-SuccessMetricFormSet.legend = "Success metrics (the targets a pilot will be judged on)"
+
+
+def suggested_metric_formset(kind: str, data=None, instance=None):
+    """A new work item is offered the metrics that judge its kind of work; the user sets the targets.
+    Suggested rows left without a target are not saved."""
+    suggestions = SUGGESTED_METRICS.get(kind, [])
+    formset_class = inlineformset_factory(
+        WorkItem,
+        SuccessMetric,
+        formset=BaseSuccessMetricFormSet,
+        fields=["name", "unit", "direction", "target", "critical", "cadence"],
+        extra=len(suggestions) + 1,
+        can_delete=True,
+    )
+    initial = [{"name": name, "unit": unit, "direction": direction} for name, unit, direction in suggestions]
+    formset = formset_class(data, instance=instance, prefix="metrics", initial=initial)
+    formset.legend = f"Success metrics — suggested for {kind} work; set a target for each you keep"
+    return formset
+
+
+class CriteriaFormSetBase(BaseInlineFormSet):
+    """The weights of a work item's criteria must total 100."""
+
+    legend = "Evaluation criteria and weights (total 100)"
+
+    def clean(self):
+        super().clean()
+        weights = [
+            form.cleaned_data["weight"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("weight")
+        ]
+        problem = criteria_weight_problem(weights)
+        if problem:
+            raise ValidationError(problem)
+
+
+CriteriaFormSet = inlineformset_factory(
+    WorkItem,
+    EvaluationCriterion,
+    formset=CriteriaFormSetBase,
+    fields=["name", "weight", "basis"],
+    extra=1,
+    can_delete=True,
+)
+
+
+class ScoreForm(forms.Form):
+    """One evaluator's scores of one candidate: 1–5 and a comment per manual criterion."""
+
+    def __init__(self, *args, criteria, existing, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = [c for c in criteria if c.basis == CriterionBasis.MANUAL]
+        for criterion in self.criteria:
+            current = existing.get(criterion.pk)
+            self.fields[f"value_{criterion.pk}"] = forms.TypedChoiceField(
+                label=f"{criterion.name} (weight {criterion.weight})",
+                coerce=int,
+                required=False,
+                choices=[("", "—"), *[(i, str(i)) for i in range(1, 6)]],
+                initial=current.value if current else "",
+            )
+            self.fields[f"comment_{criterion.pk}"] = forms.CharField(
+                label="Comment",
+                required=False,
+                initial=current.comment if current else "",
+                widget=forms.TextInput(attrs={"placeholder": "Why this score"}),
+            )
+
+    def rows(self):
+        return [(c, self[f"value_{c.pk}"], self[f"comment_{c.pk}"]) for c in self.criteria]
+
+    def entries(self):
+        return [
+            (c, self.cleaned_data[f"value_{c.pk}"], self.cleaned_data.get(f"comment_{c.pk}", ""))
+            for c in self.criteria
+            if self.cleaned_data.get(f"value_{c.pk}") not in (None, "")
+        ]

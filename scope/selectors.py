@@ -256,10 +256,12 @@ def _rank_providers(
         )
         (eligible if fit.eligible else ineligible).append(fit)
 
-    _load_scoring_facts(work_item, {fit.facts.id: fit.facts for fit in eligible}, required_languages)
-    valid_codes = _valid_certificate_codes([fit.facts.id for fit in eligible])
+    # A full ranking scores the eligible only; a chosen few (a comparison) are all scored.
+    scored = eligible if provider_ids is None else eligible + ineligible
+    _load_scoring_facts(work_item, {fit.facts.id: fit.facts for fit in scored}, required_languages)
+    valid_codes = _valid_certificate_codes([fit.facts.id for fit in scored])
     manual = _manual_scores(work_item)
-    for fit in eligible:
+    for fit in scored:
         fit.scores = [
             _criterion_score(c, fit.facts, work_item, required_languages, valid_codes.get(fit.facts.id, []), manual)
             for c in criteria

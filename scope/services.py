@@ -3,9 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .choices import CriterionBasis, WorkItemStatus
-from .models import EvaluationCriterion, WorkItem
+from vendors.models import Provider
+
+from .choices import CandidateStatus, CriterionBasis, WorkItemStatus
+from .models import Candidate, EvaluationCriterion, Score, WorkItem
 from .readiness import readiness_problems
+from .selectors import rank_providers
 
 DEFAULT_CRITERIA = [
     ("Industry familiarity", 25, CriterionBasis.INDUSTRY),
@@ -70,3 +73,78 @@ def criteria_weight_problem(weights: list[int]) -> str | None:
     if weights and total != 100:
         return f"The weights total {total}; they must total 100."
     return None
+
+
+# --- Sourcing ----------------------------------------------------------------------------------
+
+CANDIDATE_MOVES = {
+    CandidateStatus.LONG_LIST: {CandidateStatus.SHORTLISTED, CandidateStatus.REJECTED},
+    CandidateStatus.SHORTLISTED: {CandidateStatus.SELECTED, CandidateStatus.REJECTED, CandidateStatus.LONG_LIST},
+    CandidateStatus.REJECTED: {CandidateStatus.LONG_LIST},
+    CandidateStatus.SELECTED: {CandidateStatus.SHORTLISTED},
+}
+SOURCEABLE_STATUSES = {WorkItemStatus.READY, WorkItemStatus.SOURCING, WorkItemStatus.PILOTING, WorkItemStatus.SCALED}
+
+
+@transaction.atomic
+def candidate_add(*, work_item: WorkItem, provider: Provider, notes: str = "", by=None) -> Candidate:
+    """Put a provider on the work item's long list; a ready work item is now being sourced."""
+    if work_item.status not in SOURCEABLE_STATUSES:
+        raise ValidationError(
+            f"'{work_item}' is {work_item.get_status_display().lower()}: fix its readiness problems and mark it "
+            "ready before sourcing providers."
+        )
+    if Candidate.objects.filter(work_item=work_item, provider=provider).exists():
+        raise ValidationError(f"{provider} is already a candidate for '{work_item}'.")
+    candidate = Candidate(work_item=work_item, provider=provider, notes=notes, status=CandidateStatus.LONG_LIST)
+    candidate._history_user = by
+    candidate.full_clean()
+    candidate.save()
+    if work_item.status == WorkItemStatus.READY:
+        _set_status(work_item, WorkItemStatus.SOURCING, "Sourcing started")
+    return candidate
+
+
+@transaction.atomic
+def candidate_set_status(*, candidate: Candidate, status: str, by=None, notes: str | None = None) -> Candidate:
+    """Move a candidate along long list → shortlisted → selected (or rejected). Shortlisting and
+    selecting need a provider that passes the hard gates; only one candidate is selected."""
+    candidate = Candidate.objects.select_for_update().select_related("provider", "work_item").get(pk=candidate.pk)
+    if status not in CANDIDATE_MOVES.get(candidate.status, set()):
+        raise ValidationError(
+            f"{candidate.provider} is {candidate.get_status_display().lower()}; it cannot move to "
+            f"{CandidateStatus(status).label.lower() if status in CandidateStatus.values else status}."
+        )
+    if status in {CandidateStatus.SHORTLISTED, CandidateStatus.SELECTED}:
+        fit = rank_providers(work_item=candidate.work_item, provider_ids=[candidate.provider_id]).ineligible
+        if fit:
+            raise ValidationError([f"{candidate.provider} fails a hard gate:", *fit[0].gate_problems])
+    if status == CandidateStatus.SELECTED:
+        other = candidate.work_item.candidates.filter(status=CandidateStatus.SELECTED).exclude(pk=candidate.pk).first()
+        if other:
+            raise ValidationError(f"{other.provider} is already selected; move it back to the shortlist first.")
+    candidate.status = status
+    if notes is not None:
+        candidate.notes = notes
+    candidate._history_user = by
+    candidate._change_reason = CandidateStatus(status).label
+    candidate.full_clean()
+    candidate.save()
+    return candidate
+
+
+@transaction.atomic
+def score_record(
+    *, candidate: Candidate, criterion: EvaluationCriterion, evaluator, value: int, comment: str = ""
+) -> Score:
+    """One evaluator's 1–5 score of a candidate on a manual criterion; scoring again replaces it."""
+    if criterion.basis != CriterionBasis.MANUAL:
+        raise ValidationError(f"'{criterion.name}' is computed from the provider's data, not scored by hand.")
+    score = Score.objects.filter(candidate=candidate, criterion=criterion, evaluator=evaluator).first()
+    if score is None:
+        score = Score(candidate=candidate, criterion=criterion, evaluator=evaluator)
+    score.value, score.comment = value, comment
+    score._history_user = evaluator
+    score.full_clean()
+    score.save()
+    return score

@@ -1,17 +1,34 @@
+import datetime
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.db import transaction
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from config.viewsets import ObjectCreateView, ObjectDetailView, ObjectEditView, ObjectListView
+from vendors.models import Provider, ProviderCertification
 
+from .choices import CandidateStatus
 from .filtersets import WorkItemFilterSet
-from .forms import SuccessMetricFormSet, WorkItemForm
-from .models import WorkItem
+from .forms import CriteriaFormSet, ScoreForm, SuccessMetricFormSet, WorkItemForm, suggested_metric_formset
+from .models import Candidate, WorkItem
 from .readiness import readiness_problems
-from .services import PILOTABLE_STATUSES, work_item_apply_default_criteria, work_item_mark_ready
+from .selectors import DEFAULT_PILOT_WEEKS, rank_providers
+from .services import (
+    PILOTABLE_STATUSES,
+    candidate_add,
+    candidate_set_status,
+    score_record,
+    work_item_apply_default_criteria,
+    work_item_mark_ready,
+)
 from .tables import WorkItemTable
 
 
@@ -63,8 +80,29 @@ class WorkItemFormMixin:
 class WorkItemCreateView(WorkItemFormMixin, ObjectCreateView):
     success_message = "Work item created. Its readiness check is below."
 
+    def kind(self) -> str:
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        return source.get("kind") if source.get("kind") in {"process", "knowledge"} else "process"
+
     def get_initial(self):
-        return {"owner": self.request.user}
+        return {"owner": self.request.user, "kind": self.kind()}
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        # Changing the kind reloads the suggested metrics for that kind of work.
+        form.fields["kind"].widget.attrs.update(
+            {
+                "hx-get": reverse("scope:workitem-add"),
+                "hx-target": "#formset-metrics",
+                "hx-select": "#formset-metrics",
+                "hx-swap": "outerHTML",
+            }
+        )
+        return form
+
+    def get_formsets(self):
+        data = self.request.POST if self.request.method == "POST" else None
+        return {"metrics": suggested_metric_formset(self.kind(), data=data, instance=getattr(self, "object", None))}
 
 
 class WorkItemEditView(WorkItemFormMixin, ObjectEditView):
@@ -85,3 +123,204 @@ class WorkItemMarkReadyView(PermissionRequiredMixin, View):
         else:
             messages.success(request, f"'{item}' is ready for sourcing.")
         return redirect(item)
+
+
+# --- Sourcing ----------------------------------------------------------------------------------
+
+INELIGIBLE_SHOWN = 50
+
+
+def _until(request) -> datetime.date:
+    """The planned pilot end that certificates must last through (`?until=`, default 12 weeks out)."""
+    try:
+        return datetime.date.fromisoformat(request.GET.get("until", ""))
+    except ValueError:
+        return timezone.localdate() + datetime.timedelta(weeks=DEFAULT_PILOT_WEEKS)
+
+
+class SourcingView(PermissionRequiredMixin, View):
+    """ "Find providers": everyone who passes the hard gates, ranked by fit, and who fails and why."""
+
+    permission_required = "scope.view_candidate"
+
+    def get(self, request, pk: int):
+        item = get_object_or_404(WorkItem.objects.select_related("industry", "service_line"), pk=pk)
+        until = _until(request)
+        ranking = rank_providers(work_item=item, valid_through=until)
+        shown = int(request.GET.get("show", 25)) if request.GET.get("show", "").isdigit() else 25
+        candidates = item.candidates.select_related("provider").order_by("status", "provider__name")
+        return render(
+            request,
+            "scope/sourcing.html",
+            {
+                "item": item,
+                "ranking": ranking,
+                "eligible": ranking.eligible[:shown],
+                "shown": shown,
+                "ineligible": ranking.ineligible[:INELIGIBLE_SHOWN],
+                "until": until,
+                "candidates": candidates,
+                "criteria": list(item.criteria.all()),
+                "problems": readiness_problems(item),
+                "can_edit": request.user.has_perm("scope.add_candidate"),
+            },
+        )
+
+
+class CandidateAddView(PermissionRequiredMixin, View):
+    permission_required = "scope.add_candidate"
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        item = get_object_or_404(WorkItem, pk=pk)
+        provider = get_object_or_404(Provider, pk=request.POST.get("provider") or 0)
+        try:
+            candidate_add(work_item=item, provider=provider, by=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"{provider} is on the long list.")
+        return redirect(reverse("scope:workitem-sourcing", args=[item.pk]) + "#candidates")
+
+
+class CandidateStatusView(PermissionRequiredMixin, View):
+    permission_required = "scope.change_candidate"
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        candidate = get_object_or_404(Candidate.objects.select_related("provider", "work_item"), pk=pk)
+        status = request.POST.get("status", "")
+        try:
+            candidate_set_status(
+                candidate=candidate,
+                status=status,
+                by=request.user,
+                notes=request.POST.get("notes") if "notes" in request.POST else None,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect(reverse("scope:workitem-sourcing", args=[candidate.work_item_id]) + "#candidates")
+        messages.success(request, f"{candidate.provider}: {CandidateStatus(status).label.lower()}.")
+        if status == CandidateStatus.SELECTED and request.POST.get("plan"):
+            # Planning the pilot is the pilots app's page; this page only links to it.
+            query = urlencode({"work_items": candidate.work_item_id, "provider": candidate.provider_id})
+            return redirect(f"{reverse('pilots:pilot-add')}?{query}")
+        back = request.POST.get("back", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("scope:workitem-sourcing", args=[candidate.work_item_id])
+        return redirect(back)
+
+
+class ScoreView(PermissionRequiredMixin, View):
+    """The signed-in evaluator scores a candidate on each manual criterion."""
+
+    permission_required = "scope.add_score"
+
+    def _context(self, candidate):
+        existing = {s.criterion_id: s for s in candidate.scores.filter(evaluator=self.request.user)}
+        return candidate.work_item.criteria.all(), existing
+
+    def get(self, request, pk: int):
+        candidate = get_object_or_404(Candidate.objects.select_related("provider", "work_item"), pk=pk)
+        criteria, existing = self._context(candidate)
+        return self.render(candidate, ScoreForm(criteria=criteria, existing=existing))
+
+    def post(self, request, pk: int):
+        candidate = get_object_or_404(Candidate.objects.select_related("provider", "work_item"), pk=pk)
+        criteria, existing = self._context(candidate)
+        form = ScoreForm(request.POST, criteria=criteria, existing=existing)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    for criterion, value, comment in form.entries():
+                        score_record(
+                            candidate=candidate,
+                            criterion=criterion,
+                            evaluator=request.user,
+                            value=value,
+                            comment=comment,
+                        )
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, f"Your scores for {candidate.provider} are saved.")
+                return redirect("scope:workitem-compare", candidate.work_item_id)
+        return self.render(candidate, form, status=400)
+
+    def render(self, candidate, form, status=200):
+        others = candidate.scores.exclude(evaluator=self.request.user).select_related("criterion", "evaluator")
+        return render(
+            self.request,
+            "scope/score_form.html",
+            {"candidate": candidate, "form": form, "others": others},
+            status=status,
+        )
+
+
+class CompareView(PermissionRequiredMixin, View):
+    """Candidates side by side: every criterion, the hard gates, delivery, pricing, certificates, total."""
+
+    permission_required = "scope.view_candidate"
+
+    def get(self, request, pk: int):
+        item = get_object_or_404(WorkItem.objects.select_related("industry"), pk=pk)
+        include_rejected = request.GET.get("rejected") == "1"
+        candidates = item.candidates.select_related("provider")
+        if not include_rejected:
+            candidates = candidates.exclude(status=CandidateStatus.REJECTED)
+        candidates = {c.provider_id: c for c in candidates}
+        until = _until(request)
+        ranking = rank_providers(work_item=item, valid_through=until, provider_ids=list(candidates))
+        fits = sorted(ranking.eligible + ranking.ineligible, key=lambda f: (-f.total, f.facts.name))
+        providers = {
+            p.pk: p
+            for p in Provider.objects.filter(pk__in=list(candidates)).prefetch_related(
+                "pricing_models",
+                "delivery_centers",
+                Prefetch("certifications", queryset=ProviderCertification.objects.select_related("certification_type")),
+            )
+        }
+        columns = [
+            {"fit": fit, "candidate": candidates[fit.facts.id], "provider": providers[fit.facts.id]} for fit in fits
+        ]
+        rows = [
+            {"criterion": criterion, "cells": [column["fit"].scores[i] for column in columns]}
+            for i, criterion in enumerate(item.criteria.all())
+        ]
+        return render(
+            request,
+            "scope/compare.html",
+            {
+                "item": item,
+                "columns": columns,
+                "rows": rows,
+                "until": until,
+                "include_rejected": include_rejected,
+                "can_edit": request.user.has_perm("scope.change_candidate"),
+                "can_score": request.user.has_perm("scope.add_score"),
+                "can_plan": request.user.has_perm("pilots.add_pilot"),
+            },
+        )
+
+
+class CriteriaEditView(PermissionRequiredMixin, View):
+    permission_required = "scope.change_evaluationcriterion"
+
+    def get(self, request, pk: int):
+        item = get_object_or_404(WorkItem, pk=pk)
+        return self.render(item, CriteriaFormSet(instance=item, prefix="criteria"))
+
+    def post(self, request, pk: int):
+        item = get_object_or_404(WorkItem, pk=pk)
+        formset = CriteriaFormSet(request.POST, instance=item, prefix="criteria")
+        if formset.is_valid():
+            formset.save()
+            messages.success(request, "Criteria and weights saved.")
+            return redirect("scope:workitem-compare", item.pk)
+        return self.render(item, formset, status=400)
+
+    def render(self, item, formset, status=200):
+        return render(self.request, "scope/criteria_form.html", {"item": item, "formset": formset}, status=status)

@@ -17,6 +17,7 @@ from vendors.models import (
     DeliveryCenter,
     Industry,
     IndustryExperience,
+    Language,
     Provider,
     ProviderCertification,
     ServiceLine,
@@ -231,3 +232,12 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     pilot = factory.SubFactory(PilotFactory)
     outcome = "expand"
     rationale = "Every critical target met."
+
+
+class LanguageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Language
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"l{n}")
+    name = factory.Sequence(lambda n: f"Language {n}")

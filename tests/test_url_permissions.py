@@ -15,6 +15,7 @@ from django.utils import timezone
 from pilots.choices import PilotStatus
 from scope.choices import WorkItemStatus
 from tests.factories import (
+    CandidateFactory,
     FlagFactory,
     PilotFactory,
     PilotMetricFactory,
@@ -44,6 +45,12 @@ APP_RULES = {
     "scope:workitem-detail": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "scope:workitem-edit": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 200)},
     "scope:workitem-mark-ready": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 302)},
+    "scope:workitem-sourcing": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
+    "scope:workitem-compare": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
+    "scope:workitem-criteria": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 400)},
+    "scope:candidate-add": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 404)},
+    "scope:candidate-status": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 302)},
+    "scope:candidate-score": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 302)},
     "pilots:pilot-list": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "pilots:pilot-add": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 200)},
     "pilots:pilot-detail": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
@@ -96,7 +103,15 @@ def objects(tmp_path, settings):
     PilotMetricFactory(pilot=pilot, target=Decimal("90"))
     cert = ProviderCertificationFactory(provider=pilot.provider)
     cert.evidence.save("iso.pdf", ContentFile(b"%PDF-1.4 evidence"), save=True)
-    return {"provider": pilot.provider, "item": item, "pilot": pilot, "flag": FlagFactory(pilot=pilot), "cert": cert}
+    candidate = CandidateFactory(work_item=item, provider=pilot.provider)
+    return {
+        "provider": pilot.provider,
+        "item": item,
+        "pilot": pilot,
+        "flag": FlagFactory(pilot=pilot),
+        "cert": cert,
+        "candidate": candidate,
+    }
 
 
 def url_for(name: str, route: str, converters: dict, objects) -> str:
@@ -109,7 +124,8 @@ def url_for(name: str, route: str, converters: dict, objects) -> str:
         elif param == "action":
             kwargs[param] = "decide"
         else:
-            target = {"vendors": "provider", "scope": "item"}.get(name.split(":")[0])
+            target = "candidate" if name.startswith("scope:candidate-") and name != "scope:candidate-add" else None
+            target = target or {"vendors": "provider", "scope": "item"}.get(name.split(":")[0])
             target = target or ("flag" if "flag" in name else "pilot")
             kwargs[param] = objects[target].pk
     if name == "admin:app_list":

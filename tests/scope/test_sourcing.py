@@ -1,0 +1,286 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from scope.choices import CandidateStatus, CriterionBasis, PreferredDelivery, WorkItemStatus
+from scope.models import EvaluationCriterion
+from scope.selectors import rank_providers
+from scope.services import candidate_add, candidate_set_status, score_record
+from tests.conftest import logged_in_client
+from tests.factories import (
+    CandidateFactory,
+    CertificationTypeFactory,
+    DeliveryCenterFactory,
+    IndustryExperienceFactory,
+    IndustryFactory,
+    LanguageFactory,
+    ProviderCertificationFactory,
+    ProviderFactory,
+    ServiceLineFactory,
+    UserFactory,
+    WorkItemFactory,
+)
+from vendors.choices import ProviderStatus
+
+pytestmark = pytest.mark.django_db
+
+UNTIL = timezone.localdate() + datetime.timedelta(weeks=12)
+
+
+@pytest.fixture
+def setting():
+    """A nearshore process work item requiring ISO 27001, and a provider that passes every gate."""
+    iso = CertificationTypeFactory(code="ISO27001")
+    process = ServiceLineFactory(name="Accounts payable", kind="process")
+    item = WorkItemFactory(status=WorkItemStatus.READY, kind="process", preferred_delivery=PreferredDelivery.NEARSHORE)
+    item.required_certifications.add(iso)
+
+    def provider(name, **changes):
+        p = ProviderFactory(name=name)
+        p.service_lines.add(process)
+        DeliveryCenterFactory(provider=p, country="PL", time_zone="Europe/Warsaw")
+        ProviderCertificationFactory(provider=p, certification_type=iso, expires_on=UNTIL + datetime.timedelta(days=1))
+        return p
+
+    return {"iso": iso, "item": item, "provider": provider}
+
+
+def reasons_for(item, provider):
+    ranking = rank_providers(work_item=item, valid_through=UNTIL)
+    eligible = {fit.facts.id for fit in ranking.eligible}
+    if provider.pk in eligible:
+        return []
+    return next(fit.gate_problems for fit in ranking.ineligible if fit.facts.id == provider.pk)
+
+
+def test_a_provider_passing_every_gate_is_eligible(setting):
+    assert reasons_for(setting["item"], setting["provider"]("Vistula")) == []
+
+
+def test_blocked_fails_alone(setting):
+    p = setting["provider"]("Vistula")
+    p.status, p.blocked_reason = ProviderStatus.BLOCKED, "Sanctions review"
+    p.save()
+    assert reasons_for(setting["item"], p) == ["Vistula is blocked: Sanctions review"]
+
+
+def test_missing_certificate_fails_alone(setting):
+    p = setting["provider"]("Vistula")
+    p.certifications.all().delete()
+    assert reasons_for(setting["item"], p) == [
+        f"Vistula does not hold ISO27001, which '{setting['item'].title}' requires."
+    ]
+
+
+def test_unverified_certificate_fails_alone(setting):
+    p = setting["provider"]("Vistula")
+    p.certifications.update(verified_at=None, verified_by=None)
+    assert reasons_for(setting["item"], p) == ["Vistula's ISO27001 certificate is not verified yet."]
+
+
+def test_certificate_expiring_before_the_pilot_ends_fails_alone(setting):
+    p = setting["provider"]("Vistula")
+    p.certifications.update(expires_on=UNTIL - datetime.timedelta(days=1))
+    [reason] = reasons_for(setting["item"], p)
+    assert reason.startswith("Vistula's ISO27001 certificate expires on")
+    assert reason.endswith(f"before {UNTIL:%d %b %Y}.")
+
+
+def test_no_centre_in_the_preferred_location_fails_alone(setting):
+    p = setting["provider"]("Vistula")
+    p.delivery_centers.update(country="IN", time_zone="Asia/Kolkata")
+    assert reasons_for(setting["item"], p) == [
+        f"Vistula has no nearshore delivery centre, which '{setting['item'].title}' prefers."
+    ]
+
+
+def test_no_service_line_of_the_kind_fails_alone(setting):
+    p = setting["provider"]("Vistula")
+    p.service_lines.update(kind="knowledge")
+    assert reasons_for(setting["item"], p) == ["Vistula offers no Process (BPO) service line."]
+
+
+def test_weighted_total_matches_a_hand_calculation():
+    industry = IndustryFactory(name="Retail", slug="retail")
+    item = WorkItemFactory(status=WorkItemStatus.READY, industry=industry)
+    process = ServiceLineFactory(kind="process")
+    provider = ProviderFactory(name="Pennine")
+    provider.service_lines.add(process)
+    IndustryExperienceFactory(provider=provider, industry=industry, years=7, reference_clients=3)
+    ProviderCertificationFactory(provider=provider, certification_type=CertificationTypeFactory(code="ISO9001"))
+    ProviderCertificationFactory(provider=provider, certification_type=CertificationTypeFactory(code="ISO27001"))
+    EvaluationCriterion.objects.create(work_item=item, name="Industry", weight=40, basis=CriterionBasis.INDUSTRY)
+    EvaluationCriterion.objects.create(work_item=item, name="Security", weight=30, basis=CriterionBasis.CERTIFICATIONS)
+    cost = EvaluationCriterion.objects.create(work_item=item, name="Cost", weight=30, basis=CriterionBasis.MANUAL)
+    candidate = CandidateFactory(work_item=item, provider=provider)
+    score_record(candidate=candidate, criterion=cost, evaluator=UserFactory(), value=4)
+    score_record(candidate=candidate, criterion=cost, evaluator=UserFactory(), value=5)
+
+    [fit] = rank_providers(work_item=item).eligible
+    scores = {s.criterion.name: (s.score, s.explanation) for s in fit.scores}
+    # 7 years → 4; two valid certificates → 1 + 4 × 2/4 = 3; cost averaged (4 + 5) / 2 = 4.5
+    assert scores["Industry"] == (4, "7 years in Retail, 3 reference clients")
+    assert scores["Security"] == (3.0, "2 valid: ISO27001, ISO9001")
+    assert scores["Cost"] == (4.5, "Average of 2 evaluators")
+    # 40 × 4/5 + 30 × 3/5 + 30 × 4.5/5 = 32 + 18 + 27
+    assert fit.total == 77.0
+
+
+def test_delivery_fit_counts_required_languages(setting):
+    item = setting["item"]
+    english, german = LanguageFactory(code="xx", name="Xish"), LanguageFactory(code="yy", name="Yish")
+    item.required_languages.set([english, german])
+    EvaluationCriterion.objects.create(work_item=item, name="Delivery", weight=100, basis=CriterionBasis.DELIVERY)
+    p = setting["provider"]("Vistula")
+    p.languages.add(english)
+    [fit] = rank_providers(work_item=item, valid_through=UNTIL).eligible
+    assert fit.scores[0].score == 3.0
+    assert fit.scores[0].explanation == "Delivers nearshore; 1 of 2 required languages (Xish)"
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_ranking_runs_a_fixed_number_of_queries(setting, size):
+    for i in range(size):
+        setting["provider"](f"Provider {i:03d}")
+    with CaptureQueriesContext(connection) as queries:
+        ranking = rank_providers(work_item=setting["item"], valid_through=UNTIL)
+    assert len(ranking.eligible) == size
+    assert len(queries) == 11
+
+
+def test_score_outside_1_to_5_refused():
+    candidate = CandidateFactory()
+    manual = EvaluationCriterion.objects.create(work_item=candidate.work_item, name="Cost", weight=100)
+    for value in (0, 6):
+        with pytest.raises(ValidationError) as excinfo:
+            score_record(candidate=candidate, criterion=manual, evaluator=UserFactory(), value=value)
+        assert "value" in excinfo.value.message_dict
+    computed = EvaluationCriterion.objects.create(
+        work_item=candidate.work_item, name="Industry", weight=1, basis=CriterionBasis.INDUSTRY
+    )
+    with pytest.raises(ValidationError, match="computed from the provider's data"):
+        score_record(candidate=candidate, criterion=computed, evaluator=UserFactory(), value=3)
+
+
+def test_score_page_refuses_an_out_of_range_value():
+    candidate = CandidateFactory()
+    cost = EvaluationCriterion.objects.create(work_item=candidate.work_item, name="Cost", weight=100)
+    client = logged_in_client(UserFactory(groups=["editor"]))
+    response = client.post(reverse("scope:candidate-score", args=[candidate.pk]), {f"value_{cost.pk}": "7"})
+    assert response.status_code == 400
+    assert "Select a valid choice. 7 is not one of the available choices." in response.content.decode()
+
+
+def test_weights_not_totalling_100_are_refused_with_a_message():
+    item = WorkItemFactory()
+    client = logged_in_client(UserFactory(groups=["editor"]))
+    data = {
+        "criteria-TOTAL_FORMS": "2",
+        "criteria-INITIAL_FORMS": "0",
+        "criteria-0-name": "Cost",
+        "criteria-0-weight": "60",
+        "criteria-0-basis": "manual",
+        "criteria-1-name": "Industry",
+        "criteria-1-weight": "30",
+        "criteria-1-basis": "industry",
+    }
+    response = client.post(reverse("scope:workitem-criteria", args=[item.pk]), data)
+    assert response.status_code == 400
+    assert "The weights total 90; they must total 100." in response.content.decode()
+    assert not item.criteria.exists()
+    data["criteria-1-weight"] = "40"
+    assert client.post(reverse("scope:workitem-criteria", args=[item.pk]), data).status_code == 302
+    assert sorted(item.criteria.values_list("weight", flat=True)) == [40, 60]
+
+
+def test_candidates_move_through_the_list_and_one_is_selected_for_a_pilot(setting):
+    item, editor = setting["item"], UserFactory(groups=["editor"])
+    a, b = setting["provider"]("Alpha"), setting["provider"]("Beta")
+    first = candidate_add(work_item=item, provider=a, by=editor)
+    item.refresh_from_db()
+    assert item.status == WorkItemStatus.SOURCING
+    second = candidate_add(work_item=item, provider=b, by=editor)
+    with pytest.raises(ValidationError, match="already a candidate"):
+        candidate_add(work_item=item, provider=a)
+    with pytest.raises(ValidationError, match="cannot move to selected"):
+        candidate_set_status(candidate=first, status=CandidateStatus.SELECTED)
+    for candidate in (first, second):
+        candidate_set_status(candidate=candidate, status=CandidateStatus.SHORTLISTED)
+    candidate_set_status(candidate=first, status=CandidateStatus.SELECTED)
+    with pytest.raises(ValidationError, match="Alpha is already selected"):
+        candidate_set_status(candidate=second, status=CandidateStatus.SELECTED)
+
+    client = logged_in_client(editor)
+    candidate_set_status(candidate=first, status=CandidateStatus.SHORTLISTED)
+    response = client.post(reverse("scope:candidate-status", args=[first.pk]), {"status": "selected", "plan": "1"})
+    assert response["Location"] == f"{reverse('pilots:pilot-add')}?work_items={item.pk}&provider={a.pk}"
+    form_page = client.get(response["Location"]).content.decode()
+    assert f'<option value="{a.pk}" selected>Alpha</option>' in form_page
+
+
+def test_shortlisting_a_provider_that_fails_a_gate_is_refused_with_its_reasons(setting):
+    item = setting["item"]
+    p = setting["provider"]("Vistula")
+    p.certifications.update(verified_at=None, verified_by=None)
+    candidate = candidate_add(work_item=item, provider=p)
+    with pytest.raises(ValidationError) as excinfo:
+        candidate_set_status(candidate=candidate, status=CandidateStatus.SHORTLISTED)
+    assert excinfo.value.messages == [
+        "Vistula fails a hard gate:",
+        "Vistula's ISO27001 certificate is not verified yet.",
+    ]
+
+
+def test_a_draft_item_cannot_be_sourced():
+    with pytest.raises(ValidationError, match="mark it ready before sourcing"):
+        candidate_add(work_item=WorkItemFactory(), provider=ProviderFactory())
+
+
+def test_new_work_item_offers_the_metrics_of_its_kind():
+    client = logged_in_client(UserFactory(groups=["editor"]))
+    process = client.get(reverse("scope:workitem-add")).content.decode()
+    knowledge = client.get(reverse("scope:workitem-add") + "?kind=knowledge").content.decode()
+    for name in ["Turnaround time", "Accuracy", "Cost per transaction", "SLA adherence"]:
+        assert f'value="{name}"' in process
+    for name in ["Reviewer quality score", "Rework rate", "On-time delivery of reports", "Cost per deliverable"]:
+        assert f'value="{name}"' in knowledge
+        assert f'value="{name}"' not in process
+    # Suggestions kept with a target are saved; the others are not.
+    response = client.post(
+        reverse("scope:workitem-add"),
+        {
+            "title": "Equity research notes for analysts",
+            "kind": "knowledge",
+            "complexity": "high",
+            "preferred_delivery": "any",
+            "metrics-TOTAL_FORMS": "5",
+            "metrics-INITIAL_FORMS": "0",
+            **{
+                f"metrics-{i}-{field}": value
+                for i, (name, unit, direction) in enumerate(
+                    [
+                        ("Reviewer quality score", "score 1–5", "higher_is_better"),
+                        ("Rework rate", "%", "lower_is_better"),
+                        ("On-time delivery of reports", "%", "higher_is_better"),
+                        ("Cost per deliverable", "GBP", "lower_is_better"),
+                    ]
+                )
+                for field, value in {"name": name, "unit": unit, "direction": direction, "cadence": "weekly"}.items()
+            },
+            "metrics-0-target": "4.2",
+            "metrics-4-cadence": "weekly",
+        },
+    )
+    assert response.status_code == 302, [
+        (f.errors, f.non_field_errors()) for f in response.context["formsets"]["metrics"]
+    ] + [response.context["form"].errors]
+    from scope.models import WorkItem
+
+    item = WorkItem.objects.get(title="Equity research notes for analysts")
+    assert [(m.name, m.target) for m in item.success_metrics.all()] == [("Reviewer quality score", Decimal("4.2"))]

@@ -7,7 +7,7 @@ loads those facts set-based, in a fixed number of queries.
 
 import datetime
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -125,7 +125,11 @@ def hard_gate_problems(*, provider: Provider, work_item: WorkItem, valid_through
 class CriterionScore:
     criterion: EvaluationCriterion
     score: float | None  # 1–5, None when evaluators have not scored it yet
-    explanation: str
+    explain: Callable[[], str]  # words are built only for the rows a page shows
+
+    @property
+    def explanation(self) -> str:
+        return self.explain()
 
 
 @dataclass
@@ -258,8 +262,11 @@ def _rank_providers(
 
     # A full ranking scores the eligible only; a chosen few (a comparison) are all scored.
     scored = eligible if provider_ids is None else eligible + ineligible
-    _load_scoring_facts(work_item, {fit.facts.id: fit.facts for fit in scored}, required_languages)
-    valid_codes = _valid_certificate_codes([fit.facts.id for fit in scored])
+    # Past a few thousand ids an IN list costs more than reading the whole scope and skipping the rest.
+    scored_ids = [fit.facts.id for fit in scored]
+    ids = scope if len(scored_ids) > 2000 else scored_ids
+    _load_scoring_facts(work_item, {fit.facts.id: fit.facts for fit in scored}, required_languages, ids)
+    valid_codes = _valid_certificate_codes(ids)
     manual = _manual_scores(work_item)
     for fit in scored:
         fit.scores = [
@@ -271,23 +278,25 @@ def _rank_providers(
     return Ranking(eligible=eligible, ineligible=ineligible, valid_through=valid_through)
 
 
-def _load_scoring_facts(work_item: WorkItem, facts: dict[int, ProviderFacts], required_languages: dict) -> None:
-    ids = list(facts)
+def _load_scoring_facts(work_item: WorkItem, facts: dict[int, ProviderFacts], required_languages: dict, ids) -> None:
     for provider in facts.values():
         provider.location_classes, provider.countries, provider.language_ids = set(), set(), set()
     for provider_id, country in DeliveryCenter.objects.filter(provider__in=ids).values_list("provider_id", "country"):
-        facts[provider_id].countries.add(country)
-        facts[provider_id].location_classes.add(location_class_for(country))
+        if provider_id in facts:
+            facts[provider_id].countries.add(country)
+            facts[provider_id].location_classes.add(location_class_for(country))
     if required_languages:
         for provider_id, language_id in Provider.languages.through.objects.filter(
             provider__in=ids, language__in=list(required_languages)
         ).values_list("provider_id", "language_id"):
-            facts[provider_id].language_ids.add(language_id)
+            if provider_id in facts:
+                facts[provider_id].language_ids.add(language_id)
     if work_item.industry_id:
         for provider_id, years, references in IndustryExperience.objects.filter(
             provider__in=ids, industry_id=work_item.industry_id
         ).values_list("provider_id", "years", "reference_clients"):
-            facts[provider_id].industry_years, facts[provider_id].reference_clients = years, references
+            if provider_id in facts:
+                facts[provider_id].industry_years, facts[provider_id].reference_clients = years, references
 
 
 def _valid_certificate_codes(provider_ids: list[int]) -> dict[int, list[str]]:
@@ -312,37 +321,47 @@ def _manual_scores(work_item: WorkItem) -> dict[tuple[int, int], tuple[float, in
     }
 
 
+LOCATION_ORDER = tuple(LocationClass.values)
+
+
 def _criterion_score(criterion, provider: ProviderFacts, work_item, required_languages, valid_codes, manual):
     if criterion.basis == CriterionBasis.INDUSTRY:
         if not work_item.industry_id:
-            return CriterionScore(criterion, None, "The work item names no industry.")
-        refs = provider.reference_clients
+            return CriterionScore(criterion, None, lambda: "The work item names no industry.")
+        years, refs = provider.industry_years, provider.reference_clients
         return CriterionScore(
             criterion,
-            industry_score(provider.industry_years),
-            f"{provider.industry_years} years in {work_item.industry}, "
-            f"{refs} reference client{'s' if refs != 1 else ''}",
+            industry_score(years),
+            lambda: f"{years} years in {work_item.industry}, {refs} reference client{'s' if refs != 1 else ''}",
         )
     if criterion.basis == CriterionBasis.CERTIFICATIONS:
         codes = sorted(set(valid_codes))
         return CriterionScore(
             criterion,
             certification_score(len(codes)),
-            f"{len(codes)} valid: {', '.join(codes)}" if codes else "No valid certification",
+            lambda: f"{len(codes)} valid: {', '.join(codes)}" if codes else "No valid certification",
         )
     if criterion.basis == CriterionBasis.DELIVERY:
-        classes = ", ".join(c for c in LocationClass.values if c in provider.location_classes) or "no centres"
         offered = [name for pk, name in required_languages.items() if pk in provider.language_ids]
-        text = f"Delivers {classes}"
-        if required_languages:
-            text += f"; {len(offered)} of {len(required_languages)} required languages"
-            text += f" ({', '.join(offered)})" if offered else ""
-        return CriterionScore(criterion, delivery_score(offered=len(offered), required=len(required_languages)), text)
+
+        def explain() -> str:
+            classes = ", ".join(c for c in LOCATION_ORDER if c in provider.location_classes) or "no centres"
+            text = f"Delivers {classes}"
+            if required_languages:
+                text += f"; {len(offered)} of {len(required_languages)} required languages"
+                text += f" ({', '.join(offered)})" if offered else ""
+            return text
+
+        return CriterionScore(
+            criterion, delivery_score(offered=len(offered), required=len(required_languages)), explain
+        )
     average, evaluators = manual.get((provider.id, criterion.pk), (None, 0))
     if average is None:
-        return CriterionScore(criterion, None, "Not scored yet")
+        return CriterionScore(criterion, None, lambda: "Not scored yet")
     return CriterionScore(
-        criterion, round(float(average), 2), f"Average of {evaluators} evaluator{'s' if evaluators != 1 else ''}"
+        criterion,
+        round(float(average), 2),
+        lambda: f"Average of {evaluators} evaluator{'s' if evaluators != 1 else ''}",
     )
 
 

@@ -5,12 +5,22 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .choices import PilotStatus
 from .forms import ConfirmForm, DecisionForm, ExpandForm, PauseForm
-from .models import MAX_WORK_ITEMS_PER_PILOT, Decision, Flag, Measurement, Pilot, PilotMetric
+from .models import (
+    MAX_WORK_ITEMS_PER_PILOT,
+    Decision,
+    DigestDelivery,
+    DigestPreference,
+    Flag,
+    Measurement,
+    Pilot,
+    PilotMetric,
+)
 from .selectors import ACTION_LABELS, available_actions, gate_status
 
 ACTION_FORMS = {"decide": DecisionForm, "expand": ExpandForm, "pause": PauseForm}
@@ -369,3 +379,35 @@ class DecisionAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(DigestPreference)
+class DigestPreferenceAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "weekly_digest", "skip_when_all_clear", "preview"]
+    list_filter = ["weekly_digest", "skip_when_all_clear"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+    @admin.display(description="This week")
+    def preview(self, obj):
+        return format_html('<a href="{}">Preview digest</a>', reverse("pilots:digest-preview", args=[obj.user_id]))
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    """The exactly-once record of each weekly digest; read-only, written by the sending job."""
+
+    list_display = ["user", "week_start", "status", "attempts", "claimed_at", "sent_at", "preview"]
+    list_filter = ["status", "week_start"]
+    search_fields = ["user__username", "user__email", "last_error"]
+    list_select_related = ["user"]
+    date_hierarchy = "week_start"
+    readonly_fields = ["user", "week_start", "status", "claimed_at", "sent_at", "attempts", "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="This week")
+    def preview(self, obj):
+        return format_html('<a href="{}">Preview digest</a>', reverse("pilots:digest-preview", args=[obj.user_id]))

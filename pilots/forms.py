@@ -6,7 +6,7 @@ from scope.services import PILOTABLE_STATUSES
 from vendors.models import Provider
 
 from .choices import DecisionOutcome, PilotStatus
-from .models import Pilot, PilotMetric
+from .models import DigestPreference, Pilot, PilotMetric
 from .rules import target_text
 
 
@@ -152,3 +152,9 @@ class MeasurementEntryForm(forms.Form):
             for m in self.metrics
             if self.cleaned_data.get(f"value_{m.pk}") is not None
         ]
+
+
+class DigestPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = DigestPreference
+        fields = ["weekly_digest", "skip_when_all_clear"]

@@ -265,3 +265,52 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} — {self.pilot}"
+
+
+class DigestPreference(models.Model):
+    """A person's choice about the weekly digest; without a row the digest is on and always sent."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference")
+    weekly_digest = models.BooleanField("send me the weekly digest", default=True)
+    skip_when_all_clear = models.BooleanField(
+        "skip the email when there is nothing to report",
+        default=False,
+        help_text="Otherwise a short all-clear email is sent.",
+    )
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"Digest preference of {self.user}"
+
+
+class DigestDelivery(models.Model):
+    """The durable record that makes the weekly digest exactly-once per person and week: claimed
+    before sending, marked sent after; a failed send is recorded and retried."""
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", "Being sent"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Nothing to report"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries")
+    week_start = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLAIMED)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-week_start", "user"]
+        verbose_name_plural = "digest deliveries"
+        indexes = [models.Index(fields=["week_start", "status"], name="digest_week_status_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_start"], name="digest_once_per_user_week"),
+            models.CheckConstraint(
+                condition=Q(status__in=["claimed", "sent", "skipped", "failed"]), name="digest_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Digest for {self.user} — week of {self.week_start}"

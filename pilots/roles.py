@@ -8,6 +8,8 @@ from django.contrib.auth.management import create_permissions
 
 DOMAIN_APPS = ("vendors", "scope", "pilots")
 REFERENCE_MODELS = {"industry", "certificationtype", "serviceline", "language", "pricingmodel"}
+# Per-person records people manage on their own settings page, or administrators in the admin.
+PERSONAL_MODELS = {"digestpreference", "digestdelivery"}
 VIEWER = "viewer"
 EDITOR = "editor"
 
@@ -21,8 +23,10 @@ def sync_roles(apps, schema_editor=None):
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    domain = Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS).exclude(
-        content_type__model__startswith="historical"
+    domain = (
+        Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS)
+        .exclude(content_type__model__startswith="historical")
+        .exclude(content_type__model__in=PERSONAL_MODELS)
     )
     viewer, _ = Group.objects.get_or_create(name=VIEWER)
     editor, _ = Group.objects.get_or_create(name=EDITOR)

@@ -1,10 +1,13 @@
 """Celery tasks: thin wrappers that take ids and JSON values, call a service and return JSON."""
 
+import datetime
 import logging
 
 from celery import group, shared_task
 from django.conf import settings
 
+from . import digest
+from .digest import week_start_for
 from .evaluation import EVALUATED_STATUSES, evaluate_pilots, resolve_flags_of_finished_pilots
 from .models import Pilot
 from .notifications import email_owner_about_flag
@@ -35,3 +38,16 @@ def evaluate_pilot_chunk(pilot_ids: list[int]) -> dict:
 def email_flag_owners(flag_ids: list[int]) -> dict:
     sent = sum(email_owner_about_flag(flag_id=flag_id) for flag_id in flag_ids)
     return {"sent": sent}
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=1800, time_limit=1900, max_retries=5)
+def send_weekly_digests(self, user_ids: list[int] | None = None, week_start: str | None = None) -> dict:
+    """Send this week's digests; recipients whose send failed are retried with growing delays."""
+    week = datetime.date.fromisoformat(week_start) if week_start else week_start_for()
+    run = digest.send_weekly_digests(week_start=week, user_ids=user_ids)
+    if run.failed_user_ids and self.request.retries < self.max_retries:
+        raise self.retry(
+            kwargs={"user_ids": run.failed_user_ids, "week_start": week.isoformat()},
+            countdown=60 * 2**self.request.retries,
+        )
+    return run.as_dict()

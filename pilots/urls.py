@@ -13,4 +13,6 @@ urlpatterns = [
     path("pilots/<int:pk>/actions/<str:action>/", views.PilotActionView.as_view(), name="pilot-action"),
     path("flags/", views.FlagListView.as_view(), name="flag-list"),
     path("flags/<int:pk>/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),
+    path("settings/digest/", views.digest_settings, name="digest-settings"),
+    path("digests/preview/<int:user_id>/", views.digest_preview, name="digest-preview"),
 ]

@@ -2,9 +2,10 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,10 +22,12 @@ from vendors.models import ProviderCertification
 
 from . import services
 from .choices import PilotStatus, Severity
+from .digest import preview_digest, render_digest
 from .filtersets import FlagFilterSet, PilotFilterSet
 from .forms import (
     ConfirmForm,
     DecisionForm,
+    DigestPreferenceForm,
     ExpandForm,
     MeasurementEntryForm,
     PauseForm,
@@ -32,7 +35,7 @@ from .forms import (
     PilotEditForm,
     PilotMetricFormSet,
 )
-from .models import Flag, Pilot
+from .models import DigestPreference, Flag, Pilot
 from .selectors import ACTION_LABELS, available_actions, gate_status, metric_overviews, pilots_ready_to_expand
 from .tables import FlagTable, PilotTable
 
@@ -329,3 +332,32 @@ class FlagAcknowledgeView(PermissionRequiredMixin, View):
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = flag.pilot.get_absolute_url()
         return redirect(target)
+
+
+# --- Digest -----------------------------------------------------------------------------------
+
+
+@login_required
+def digest_settings(request):
+    """Each person's own weekly digest settings, with a preview of this week's email."""
+    preference, _ = DigestPreference.objects.get_or_create(user=request.user)
+    form = DigestPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your digest settings are saved.")
+        return redirect("pilots:digest-settings")
+    return render(request, "pilots/digest_settings.html", {"form": form, "preference": preference})
+
+
+@login_required
+@require_GET
+def digest_preview(request, user_id: int):
+    """This week's digest for any person, as an administrator would check it (or your own)."""
+    if not (request.user.is_staff or request.user.pk == user_id):
+        raise PermissionDenied
+    person = get_object_or_404(get_user_model(), pk=user_id)
+    message = render_digest(preview_digest(person))
+    html = message.alternatives[0][0]
+    if request.GET.get("format") == "text":
+        return HttpResponse(message.body, content_type="text/plain; charset=utf-8")
+    return render(request, "pilots/digest_preview.html", {"person": person, "message": message, "html": html})

@@ -192,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pilots.tasks.evaluate_all_pilots",
         "schedule": cron(env.str("EVALUATION_SCHEDULE", default="0 * * * *")),
     },
+    "weekly-digest": {
+        "task": "pilots.tasks.send_weekly_digests",
+        "schedule": cron(env.str("DIGEST_SCHEDULE", default="0 7 * * 1")),
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------

@@ -1,0 +1,298 @@
+"""The weekly digest: what needs each person's attention, built once for the whole portfolio and
+then cut per person, and sent exactly once per person and week.
+
+Building is set-based: a fixed number of queries for the portfolio, none per person. Sending
+claims a `DigestDelivery` row (user, week start) before the email goes out and marks it sent
+after, so a retried, duplicated or concurrent run never sends twice; one failing recipient is
+recorded and never stops the others.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from vendors.models import ProviderCertification
+
+from .choices import FlagKind, PilotStatus, Severity
+from .models import DigestDelivery, Flag, Pilot
+from .periods import period_start
+from .selectors import pilots_ready_to_expand
+
+logger = logging.getLogger(__name__)
+
+DECISIONS_AHEAD_DAYS = 14
+STALE_CLAIM = datetime.timedelta(minutes=30)
+UNDER_WAY = (PilotStatus.PLANNED, PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW)
+
+
+def week_start_for(moment: datetime.datetime | None = None) -> datetime.date:
+    """The Monday of the week the digest reports on, in the organisation's time zone."""
+    return period_start(timezone.localdate(moment), "weekly")
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+@dataclass
+class Portfolio:
+    """Everything any digest of this week can show, loaded once."""
+
+    today: datetime.date
+    open_flags: list[Flag]
+    resolved_flags: list[Flag]  # resolved in the last weeks, filtered per person by their last digest
+    decisions_due: list[Pilot]
+    ready_to_expand: list[Pilot]
+    certifications: list[ProviderCertification]
+    counts: dict[str, int]
+
+
+def load_portfolio(*, today: datetime.date | None = None, since: datetime.datetime | None = None) -> Portfolio:
+    """Read the portfolio once for every digest of the week. `since` bounds the resolved flags
+    (the oldest "last digest" among the recipients)."""
+    today = today or timezone.localdate()
+    since = since or timezone.now() - datetime.timedelta(days=8)
+    flags = Flag.objects.select_related("pilot__provider", "pilot__owner", "metric")
+    open_flags = list(flags.filter(resolved_at__isnull=True, pilot__status__in=UNDER_WAY).order_by("-opened_at"))
+    resolved = list(flags.filter(resolved_at__gte=since).order_by("-resolved_at"))
+    due = list(
+        Pilot.objects.filter(
+            status__in=(PilotStatus.RUNNING, PilotStatus.IN_REVIEW),
+            ends_on__range=(today, today + datetime.timedelta(days=DECISIONS_AHEAD_DAYS)),
+        )
+        .select_related("provider", "owner")
+        .order_by("ends_on")
+    )
+    warn_until = today + datetime.timedelta(days=settings.CERT_EXPIRY_WARNING_DAYS)
+    certifications = list(
+        ProviderCertification.objects.filter(
+            provider__pilots__status__in=(PilotStatus.RUNNING, PilotStatus.PLANNED),
+            expires_on__isnull=False,
+            expires_on__lte=warn_until,
+        )
+        .select_related("provider", "certification_type")
+        .distinct()
+        .order_by("expires_on")
+    )
+    counts = {
+        "running": Pilot.objects.filter(status=PilotStatus.RUNNING).count(),
+        "critical": sum(1 for f in open_flags if f.severity == Severity.CRITICAL),
+        "warnings": sum(1 for f in open_flags if f.severity == Severity.WARNING),
+        "due": len(due),
+    }
+    return Portfolio(
+        today=today,
+        open_flags=open_flags,
+        resolved_flags=resolved,
+        decisions_due=due,
+        ready_to_expand=pilots_ready_to_expand(today=today),
+        certifications=certifications,
+        counts=counts,
+    )
+
+
+@dataclass
+class Digest:
+    user: object
+    week_start: datetime.date
+    since: datetime.datetime
+    new_flags: list[Flag] = field(default_factory=list)
+    ongoing_flags: list[Flag] = field(default_factory=list)
+    resolved_flags: list[Flag] = field(default_factory=list)
+    missing_measurements: list[Flag] = field(default_factory=list)
+    decisions_due: list[Pilot] = field(default_factory=list)
+    ready_to_expand: list[Pilot] = field(default_factory=list)
+    certifications: list[ProviderCertification] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def all_clear(self) -> bool:
+        return not any(
+            [
+                self.new_flags,
+                self.ongoing_flags,
+                self.resolved_flags,
+                self.missing_measurements,
+                self.decisions_due,
+                self.ready_to_expand,
+                self.certifications,
+            ]
+        )
+
+    @property
+    def subject(self) -> str:
+        if self.all_clear:
+            return f"Pilotgate weekly: all clear (week of {self.week_start:%d %b %Y})"
+        critical = sum(1 for f in self.new_flags + self.ongoing_flags if f.severity == Severity.CRITICAL)
+        parts = [f"{len(self.new_flags)} new flag{'s' if len(self.new_flags) != 1 else ''}"]
+        if critical:
+            parts.append(f"{critical} critical open")
+        if self.decisions_due:
+            parts.append(f"{len(self.decisions_due)} decision{'s' if len(self.decisions_due) != 1 else ''} due")
+        return f"Pilotgate weekly: {', '.join(parts)} (week of {self.week_start:%d %b %Y})"
+
+
+def _own_first(user, items, pilot_of):
+    """The person's own pilots first, then the rest of the portfolio; order kept within each."""
+    return sorted(items, key=lambda item: pilot_of(item).owner_id != user.pk)
+
+
+def digest_for(user, portfolio: Portfolio, *, week_start: datetime.date, since: datetime.datetime) -> Digest:
+    """Cut the portfolio for one person: no queries."""
+    flags = [f for f in portfolio.open_flags if f.kind != FlagKind.MISSING_DATA]
+    return Digest(
+        user=user,
+        week_start=week_start,
+        since=since,
+        new_flags=_own_first(user, [f for f in flags if f.opened_at >= since], lambda f: f.pilot),
+        ongoing_flags=_own_first(user, [f for f in flags if f.opened_at < since], lambda f: f.pilot),
+        resolved_flags=_own_first(
+            user, [f for f in portfolio.resolved_flags if f.resolved_at >= since], lambda f: f.pilot
+        ),
+        missing_measurements=_own_first(
+            user, [f for f in portfolio.open_flags if f.kind == FlagKind.MISSING_DATA], lambda f: f.pilot
+        ),
+        decisions_due=_own_first(user, portfolio.decisions_due, lambda p: p),
+        ready_to_expand=_own_first(user, portfolio.ready_to_expand, lambda p: p),
+        certifications=portfolio.certifications,
+        counts=portfolio.counts,
+    )
+
+
+def render_digest(digest: Digest) -> EmailMultiAlternatives:
+    context = {
+        "digest": digest,
+        "user": digest.user,
+        "site_url": settings.SITE_URL,
+        "dashboard_url": absolute(reverse("dashboard")),
+        "settings_url": absolute(reverse("pilots:digest-settings")),
+        "flags_url": absolute(reverse("pilots:flag-list")),
+    }
+    message = EmailMultiAlternatives(
+        subject=digest.subject, body=render_to_string("pilots/email/digest.txt", context), to=[digest.user.email]
+    )
+    message.attach_alternative(render_to_string("pilots/email/digest.html", context), "text/html")
+    return message
+
+
+# --- Sending -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DigestRun:
+    sent: int = 0
+    skipped: int = 0
+    already_done: int = 0
+    failed_user_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "sent": self.sent,
+            "skipped": self.skipped,
+            "already_done": self.already_done,
+            "failed": len(self.failed_user_ids),
+            "failed_user_ids": self.failed_user_ids,
+        }
+
+
+def recipients(user_ids: list[int] | None = None):
+    """Active people with an email address who have not turned the digest off."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .exclude(digest_preference__weekly_digest=False)
+        .select_related("digest_preference")
+        .order_by("pk")
+    )
+    return users.filter(pk__in=user_ids) if user_ids is not None else users
+
+
+def last_digest_times(user_ids, week_start: datetime.date) -> dict[int, datetime.datetime]:
+    return dict(
+        DigestDelivery.objects.filter(user__in=user_ids, status=DigestDelivery.Status.SENT, week_start__lt=week_start)
+        .values("user")
+        .annotate(last=Max("sent_at"))
+        .values_list("user", "last")
+    )
+
+
+def _claim(user, week_start: datetime.date) -> DigestDelivery | None:
+    """Take this person's digest of the week, or None when it is sent or being sent already.
+
+    A new row is claimed by inserting it (the unique constraint lets only one run win); a failed
+    one is reclaimed by a conditional update, so two runs never both take it.
+    """
+    try:
+        with transaction.atomic():
+            return DigestDelivery.objects.create(user=user, week_start=week_start)
+    except IntegrityError:
+        pass
+    # A failed send, or a claim abandoned by a worker that died mid-send, may be taken again.
+    stale = timezone.now() - STALE_CLAIM
+    reclaimed = DigestDelivery.objects.filter(
+        Q(status=DigestDelivery.Status.FAILED) | Q(status=DigestDelivery.Status.CLAIMED, claimed_at__lt=stale),
+        user=user,
+        week_start=week_start,
+    ).update(status=DigestDelivery.Status.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    return DigestDelivery.objects.get(user=user, week_start=week_start) if reclaimed else None
+
+
+def send_weekly_digests(
+    *, week_start: datetime.date | None = None, user_ids: list[int] | None = None, now: datetime.datetime | None = None
+) -> DigestRun:
+    """Send this week's digest to every recipient (or those in `user_ids`) not yet served."""
+    now = now or timezone.now()
+    week_start = week_start or week_start_for(now)
+    people = list(recipients(user_ids))
+    last = last_digest_times([u.pk for u in people], week_start)
+    default_since = now - datetime.timedelta(days=7)
+    oldest = min([default_since, *last.values()])
+    portfolio = load_portfolio(today=timezone.localdate(now), since=oldest)
+    run = DigestRun()
+    connection = get_connection()
+    for user in people:
+        delivery = _claim(user, week_start)
+        if delivery is None:
+            run.already_done += 1
+            continue
+        digest = digest_for(user, portfolio, week_start=week_start, since=last.get(user.pk, default_since))
+        preference = getattr(user, "digest_preference", None)
+        if digest.all_clear and preference is not None and preference.skip_when_all_clear:
+            DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestDelivery.Status.SKIPPED)
+            run.skipped += 1
+            continue
+        try:
+            message = render_digest(digest)
+            message.connection = connection
+            message.send()
+        except Exception as error:  # one recipient's failure is recorded; the others still get theirs
+            logger.warning("Digest for user %s failed: %s", user.pk, error.__class__.__name__)
+            DigestDelivery.objects.filter(pk=delivery.pk).update(
+                status=DigestDelivery.Status.FAILED, last_error=f"{error.__class__.__name__}: {error}"[:500]
+            )
+            run.failed_user_ids.append(user.pk)
+            continue
+        DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestDelivery.Status.SENT, sent_at=timezone.now())
+        run.sent += 1
+    logger.info("Weekly digests for %s: %s", week_start, run.as_dict())
+    return run
+
+
+def preview_digest(user, *, now: datetime.datetime | None = None) -> Digest:
+    """This week's digest for one person, as it would be sent, without claiming or sending it."""
+    now = now or timezone.now()
+    week_start = week_start_for(now)
+    since = last_digest_times([user.pk], week_start).get(user.pk, now - datetime.timedelta(days=7))
+    return digest_for(
+        user, load_portfolio(today=timezone.localdate(now), since=since), week_start=week_start, since=since
+    )

@@ -341,7 +341,7 @@ class FlagAcknowledgeView(PermissionRequiredMixin, View):
 def digest_settings(request):
     """Each person's own weekly digest settings, with a preview of this week's email."""
     preference, _ = DigestPreference.objects.get_or_create(user=request.user)
-    form = DigestPreferenceForm(request.POST or None, instance=preference)
+    form = DigestPreferenceForm(request.POST if request.method == "POST" else None, instance=preference)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your digest settings are saved.")

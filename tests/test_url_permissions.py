@@ -57,6 +57,8 @@ APP_RULES = {
     "pilots:pilot-edit": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 200)},
     "pilots:pilot-measurements": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 400)},
     "pilots:pilot-action": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 400)},
+    "pilots:digest-settings": {ANON: (LOGIN, LOGIN), VIEWER: (200, 302), EDITOR: (200, 302)},
+    "pilots:digest-preview": {ANON: (LOGIN, LOGIN), VIEWER: (403, 405), EDITOR: (403, 405)},
     "pilots:flag-list": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "pilots:flag-acknowledge": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 302)},
 }
@@ -123,6 +125,8 @@ def url_for(name: str, route: str, converters: dict, objects) -> str:
             kwargs[param] = objects["cert"].evidence.name
         elif param == "action":
             kwargs[param] = "decide"
+        elif param == "user_id":
+            kwargs[param] = objects["pilot"].owner_id  # someone else's digest
         else:
             target = "candidate" if name.startswith("scope:candidate-") and name != "scope:candidate-add" else None
             target = target or {"vendors": "provider", "scope": "item"}.get(name.split(":")[0])

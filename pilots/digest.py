@@ -54,6 +54,7 @@ class Portfolio:
     ready_to_expand: list[Pilot]
     certifications: list[ProviderCertification]
     counts: dict[str, int]
+    cuts: dict = field(default_factory=dict)
 
 
 def load_portfolio(*, today: datetime.date | None = None, since: datetime.datetime | None = None) -> Portfolio:
@@ -105,13 +106,13 @@ class Digest:
     user: object
     week_start: datetime.date
     since: datetime.datetime
-    new_flags: list[Flag] = field(default_factory=list)
-    ongoing_flags: list[Flag] = field(default_factory=list)
-    resolved_flags: list[Flag] = field(default_factory=list)
-    missing_measurements: list[Flag] = field(default_factory=list)
-    decisions_due: list[Pilot] = field(default_factory=list)
-    ready_to_expand: list[Pilot] = field(default_factory=list)
-    certifications: list[ProviderCertification] = field(default_factory=list)
+    new_flags: "Section"
+    ongoing_flags: "Section"
+    resolved_flags: "Section"
+    missing_measurements: "Section"
+    decisions_due: "Section"
+    ready_to_expand: "Section"
+    certifications: "Section"
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -132,7 +133,7 @@ class Digest:
     def subject(self) -> str:
         if self.all_clear:
             return f"Pilotgate weekly: all clear (week of {self.week_start:%d %b %Y})"
-        critical = sum(1 for f in self.new_flags + self.ongoing_flags if f.severity == Severity.CRITICAL)
+        critical = self.counts.get("critical", 0)
         parts = [f"{len(self.new_flags)} new flag{'s' if len(self.new_flags) != 1 else ''}"]
         if critical:
             parts.append(f"{critical} critical open")
@@ -141,29 +142,77 @@ class Digest:
         return f"Pilotgate weekly: {', '.join(parts)} (week of {self.week_start:%d %b %Y})"
 
 
-def _own_first(user, items, pilot_of):
-    """The person's own pilots first, then the rest of the portfolio; order kept within each."""
-    return sorted(items, key=lambda item: pilot_of(item).owner_id != user.pk)
+SECTION_LIMIT = 15  # an email stays readable; the rest is a link away
+
+
+@dataclass
+class Section:
+    items: list
+    more: int = 0  # how many were left out
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self):
+        return len(self.items) + self.more
+
+    def __bool__(self):
+        return bool(self.items)
+
+
+class OwnedList:
+    """A portfolio-wide list with an index by pilot owner, so each person's cut costs little."""
+
+    def __init__(self, items: list, pilot_of):
+        self.items = items
+        self.by_owner: dict[int | None, list] = {}
+        for item in items:
+            self.by_owner.setdefault(pilot_of(item).owner_id, []).append(item)
+
+    def section_for(self, user) -> Section:
+        """The person's own pilots first, then the rest of the portfolio; at most SECTION_LIMIT shown."""
+        own = self.by_owner.get(user.pk, [])
+        shown = own[:SECTION_LIMIT]
+        for item in self.items:
+            if len(shown) >= SECTION_LIMIT:
+                break
+            if item not in own:
+                shown.append(item)
+        return Section(items=shown, more=len(self.items) - len(shown))
+
+
+def _cuts(portfolio: Portfolio, since: datetime.datetime) -> dict[str, OwnedList]:
+    """The portfolio's lists split at `since`, built once per distinct "last digest" time."""
+    if since not in portfolio.cuts:
+        flags = [f for f in portfolio.open_flags if f.kind != FlagKind.MISSING_DATA]
+        by_pilot = lambda f: f.pilot  # noqa: E731 - a key, named for reading
+        portfolio.cuts[since] = {
+            "new": OwnedList([f for f in flags if f.opened_at >= since], by_pilot),
+            "ongoing": OwnedList([f for f in flags if f.opened_at < since], by_pilot),
+            "resolved": OwnedList([f for f in portfolio.resolved_flags if f.resolved_at >= since], by_pilot),
+            "missing": OwnedList([f for f in portfolio.open_flags if f.kind == FlagKind.MISSING_DATA], by_pilot),
+            "due": OwnedList(portfolio.decisions_due, lambda p: p),
+            "ready": OwnedList(portfolio.ready_to_expand, lambda p: p),
+        }
+    return portfolio.cuts[since]
 
 
 def digest_for(user, portfolio: Portfolio, *, week_start: datetime.date, since: datetime.datetime) -> Digest:
     """Cut the portfolio for one person: no queries."""
-    flags = [f for f in portfolio.open_flags if f.kind != FlagKind.MISSING_DATA]
+    cuts = _cuts(portfolio, since)
     return Digest(
         user=user,
         week_start=week_start,
         since=since,
-        new_flags=_own_first(user, [f for f in flags if f.opened_at >= since], lambda f: f.pilot),
-        ongoing_flags=_own_first(user, [f for f in flags if f.opened_at < since], lambda f: f.pilot),
-        resolved_flags=_own_first(
-            user, [f for f in portfolio.resolved_flags if f.resolved_at >= since], lambda f: f.pilot
+        new_flags=cuts["new"].section_for(user),
+        ongoing_flags=cuts["ongoing"].section_for(user),
+        resolved_flags=cuts["resolved"].section_for(user),
+        missing_measurements=cuts["missing"].section_for(user),
+        decisions_due=cuts["due"].section_for(user),
+        ready_to_expand=cuts["ready"].section_for(user),
+        certifications=Section(
+            portfolio.certifications[:SECTION_LIMIT], max(len(portfolio.certifications) - SECTION_LIMIT, 0)
         ),
-        missing_measurements=_own_first(
-            user, [f for f in portfolio.open_flags if f.kind == FlagKind.MISSING_DATA], lambda f: f.pilot
-        ),
-        decisions_due=_own_first(user, portfolio.decisions_due, lambda p: p),
-        ready_to_expand=_own_first(user, portfolio.ready_to_expand, lambda p: p),
-        certifications=portfolio.certifications,
         counts=portfolio.counts,
     )
 

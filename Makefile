@@ -3,7 +3,8 @@ UV_DIR := $(shell .ci/ensure-uv)
 export PATH := $(UV_DIR):$(PATH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export HOST PORT
+SITE_URL ?= http://$(HOST):$(PORT)
+export HOST PORT SITE_URL
 
 .PHONY: run test install migrate seed benchmark-seed
 

@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils import timezone
 
 from config.celery import app
@@ -232,6 +233,8 @@ def test_settings_page_and_preview(portfolio):
     staff = logged_in_client(UserFactory(is_staff=True))
     preview = staff.get(reverse("pilots:digest-preview", args=[portfolio["other"].pk]))
     assert preview.status_code == 200
+    html = render_digest(preview_digest(portfolio["other"])).alternatives[0][0]
+    assert f'srcdoc="{escape(html)}"' in preview.content.decode()  # the email as sent, escaped into the frame
     text = staff.get(reverse("pilots:digest-preview", args=[portfolio["other"].pk]) + "?format=text")
     assert text.content.decode() == render_digest(preview_digest(portfolio["other"])).body
 

@@ -10,6 +10,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Q
 from django.utils import timezone
@@ -133,9 +134,21 @@ class CriterionScore:
 
 
 @dataclass
+class ScoringContext:
+    """What every criterion score of one ranking reads, shared by all its fits."""
+
+    work_item: WorkItem
+    criteria: list[EvaluationCriterion]
+    required_languages: dict[int, str]
+    valid_codes: dict[int, list[str]]
+    manual: dict[tuple[int, int], tuple[float, int]]
+
+
+@dataclass
 class Fit:
     facts: ProviderFacts
-    scores: list[CriterionScore]
+    values: list[float | None] | None = None  # one 1–5 score (or None) per criterion, in criteria order
+    context: ScoringContext | None = None
     failures: Iterator[str] | None = None  # the failed gates after the first, described on first read
     first_failure: str | None = None
     candidate: Candidate | None = None
@@ -152,9 +165,23 @@ class Fit:
         return self.first_failure is None
 
     @property
+    def scores(self) -> list[CriterionScore]:
+        """Each criterion with its score and the words that explain it (built when read)."""
+        if self.context is None:
+            return []
+        return [
+            CriterionScore(criterion, value, partial(_explanation, criterion, self.facts, self.context))
+            for criterion, value in zip(self.context.criteria, self.values, strict=True)
+        ]
+
+    @property
     def total(self) -> float:
         """Weighted total out of 100: each criterion adds weight × score / 5; unscored adds nothing."""
-        return round(sum(s.criterion.weight * s.score / 5 for s in self.scores if s.score is not None), 1)
+        if self.context is None:
+            return 0.0
+        return round(
+            sum(c.weight * v / 5 for c, v in zip(self.context.criteria, self.values, strict=True) if v is not None), 1
+        )
 
     @property
     def unscored(self) -> list[str]:
@@ -253,7 +280,6 @@ def _rank_providers(
         )
         fit = Fit(
             facts=provider,
-            scores=[],
             failures=failures,
             first_failure=next(failures, None),
             candidate=candidates.get(provider.id),
@@ -266,13 +292,16 @@ def _rank_providers(
     scored_ids = [fit.facts.id for fit in scored]
     ids = scope if len(scored_ids) > 2000 else scored_ids
     _load_scoring_facts(work_item, {fit.facts.id: fit.facts for fit in scored}, required_languages, ids)
-    valid_codes = _valid_certificate_codes(ids)
-    manual = _manual_scores(work_item)
+    context = ScoringContext(
+        work_item=work_item,
+        criteria=criteria,
+        required_languages=required_languages,
+        valid_codes=_valid_certificate_codes(ids),
+        manual=_manual_scores(work_item),
+    )
     for fit in scored:
-        fit.scores = [
-            _criterion_score(c, fit.facts, work_item, required_languages, valid_codes.get(fit.facts.id, []), manual)
-            for c in criteria
-        ]
+        fit.context = context
+        fit.values = [_value(criterion, fit.facts, context) for criterion in criteria]
     eligible.sort(key=lambda fit: (-fit.total, fit.facts.name))
     ineligible.sort(key=lambda fit: fit.facts.name)
     return Ranking(eligible=eligible, ineligible=ineligible, valid_through=valid_through)
@@ -324,45 +353,45 @@ def _manual_scores(work_item: WorkItem) -> dict[tuple[int, int], tuple[float, in
 LOCATION_ORDER = tuple(LocationClass.values)
 
 
-def _criterion_score(criterion, provider: ProviderFacts, work_item, required_languages, valid_codes, manual):
-    if criterion.basis == CriterionBasis.INDUSTRY:
+def _value(criterion, provider: ProviderFacts, context: ScoringContext) -> float | None:
+    """The criterion's 1–5 score for the provider: computed from its data, or the evaluators' average."""
+    basis = criterion.basis
+    if basis == CriterionBasis.INDUSTRY:
+        return industry_score(provider.industry_years) if context.work_item.industry_id else None
+    if basis == CriterionBasis.CERTIFICATIONS:
+        return certification_score(len(set(context.valid_codes.get(provider.id, ()))))
+    if basis == CriterionBasis.DELIVERY:
+        required = context.required_languages
+        return delivery_score(offered=sum(1 for pk in required if pk in provider.language_ids), required=len(required))
+    average, _ = context.manual.get((provider.id, criterion.pk), (None, 0))
+    return None if average is None else round(float(average), 2)
+
+
+def _explanation(criterion, provider: ProviderFacts, context: ScoringContext) -> str:
+    """Why the provider has the score it has on the criterion, in words."""
+    work_item, basis = context.work_item, criterion.basis
+    if basis == CriterionBasis.INDUSTRY:
         if not work_item.industry_id:
-            return CriterionScore(criterion, None, lambda: "The work item names no industry.")
-        years, refs = provider.industry_years, provider.reference_clients
-        return CriterionScore(
-            criterion,
-            industry_score(years),
-            lambda: f"{years} years in {work_item.industry}, {refs} reference client{'s' if refs != 1 else ''}",
-        )
-    if criterion.basis == CriterionBasis.CERTIFICATIONS:
-        codes = sorted(set(valid_codes))
-        return CriterionScore(
-            criterion,
-            certification_score(len(codes)),
-            lambda: f"{len(codes)} valid: {', '.join(codes)}" if codes else "No valid certification",
-        )
-    if criterion.basis == CriterionBasis.DELIVERY:
-        offered = [name for pk, name in required_languages.items() if pk in provider.language_ids]
-
-        def explain() -> str:
-            classes = ", ".join(c for c in LOCATION_ORDER if c in provider.location_classes) or "no centres"
-            text = f"Delivers {classes}"
-            if required_languages:
-                text += f"; {len(offered)} of {len(required_languages)} required languages"
-                text += f" ({', '.join(offered)})" if offered else ""
-            return text
-
-        return CriterionScore(
-            criterion, delivery_score(offered=len(offered), required=len(required_languages)), explain
-        )
-    average, evaluators = manual.get((provider.id, criterion.pk), (None, 0))
+            return "The work item names no industry."
+        refs = provider.reference_clients
+        clients = f"{refs} reference client{'s' if refs != 1 else ''}"
+        return f"{provider.industry_years} years in {work_item.industry}, {clients}"
+    if basis == CriterionBasis.CERTIFICATIONS:
+        codes = sorted(set(context.valid_codes.get(provider.id, ())))
+        return f"{len(codes)} valid: {', '.join(codes)}" if codes else "No valid certification"
+    if basis == CriterionBasis.DELIVERY:
+        classes = ", ".join(c for c in LOCATION_ORDER if c in provider.location_classes) or "no centres"
+        text = f"Delivers {classes}"
+        required = context.required_languages
+        if required:
+            offered = [name for pk, name in required.items() if pk in provider.language_ids]
+            text += f"; {len(offered)} of {len(required)} required languages"
+            text += f" ({', '.join(offered)})" if offered else ""
+        return text
+    average, evaluators = context.manual.get((provider.id, criterion.pk), (None, 0))
     if average is None:
-        return CriterionScore(criterion, None, lambda: "Not scored yet")
-    return CriterionScore(
-        criterion,
-        round(float(average), 2),
-        lambda: f"Average of {evaluators} evaluator{'s' if evaluators != 1 else ''}",
-    )
+        return "Not scored yet"
+    return f"Average of {evaluators} evaluator{'s' if evaluators != 1 else ''}"
 
 
 __all__ = ["DEFAULT_PILOT_WEEKS", "Fit", "Ranking", "gate_failures", "hard_gate_problems", "rank_providers"]

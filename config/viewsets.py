@@ -15,6 +15,16 @@ from django_tables2 import SingleTableMixin
 from django_tables2.export.views import ExportMixin
 
 
+def add_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its fields where it names them, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
 def model_permission(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
@@ -89,7 +99,7 @@ class FormsetsMixin:
                         formset.save()
                     self.after_save(form, formsets)
             except ValidationError as error:
-                form.add_error(None, error)
+                add_errors(form, error)
             else:
                 messages.success(self.request, self.success_message)
                 return HttpResponseRedirect(self.get_success_url())

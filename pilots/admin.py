@@ -8,9 +8,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.viewsets import add_errors
+
 from . import services
 from .choices import PilotStatus
-from .forms import ConfirmForm, DecisionForm, ExpandForm, PauseForm
+from .forms import action_form
 from .models import (
     MAX_WORK_ITEMS_PER_PILOT,
     Decision,
@@ -22,8 +24,6 @@ from .models import (
     PilotMetric,
 )
 from .selectors import ACTION_LABELS, available_actions, gate_status
-
-ACTION_FORMS = {"decide": DecisionForm, "expand": ExpandForm, "pause": PauseForm}
 
 
 class PilotMetricInline(admin.TabularInline):
@@ -163,15 +163,12 @@ class PilotAdmin(SimpleHistoryAdmin):
         pilot = get_object_or_404(Pilot.objects.select_related("provider", "owner"), pk=object_id)
         if not self.has_change_permission(request, pilot):
             raise PermissionDenied
-        form_class = ACTION_FORMS.get(action, ConfirmForm)
-        kwargs = {"pilot": pilot} if action == "expand" else {}
-        form = form_class(request.POST if request.method == "POST" else None, **kwargs)
+        form = action_form(action, pilot, request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data=form.cleaned_data)
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                add_errors(form, error)
             else:
                 self.message_user(request, result, messages.SUCCESS)
                 return redirect("admin:pilots_pilot_change", pilot.pk)

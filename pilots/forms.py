@@ -54,6 +54,15 @@ class ConfirmForm(forms.Form):
     """Actions that need nothing but a confirmation."""
 
 
+ACTION_FORMS = {"decide": DecisionForm, "expand": ExpandForm, "pause": PauseForm}
+
+
+def action_form(action: str, pilot: Pilot, data=None) -> forms.Form:
+    """The form a lifecycle action asks for (a bare confirmation for most)."""
+    form_class = ACTION_FORMS.get(action, ConfirmForm)
+    return form_class(data, pilot=pilot) if form_class is ExpandForm else form_class(data)
+
+
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 

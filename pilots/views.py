@@ -17,7 +17,7 @@ from django.views import View
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView
 
-from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView
+from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView, add_errors
 from vendors.models import ProviderCertification
 
 from . import services
@@ -25,22 +25,18 @@ from .choices import PilotStatus, Severity
 from .digest import preview_digest, render_digest
 from .filtersets import FlagFilterSet, PilotFilterSet
 from .forms import (
-    ConfirmForm,
-    DecisionForm,
     DigestPreferenceForm,
-    ExpandForm,
     MeasurementEntryForm,
-    PauseForm,
     PilotCreateForm,
     PilotEditForm,
     PilotMetricFormSet,
+    action_form,
 )
 from .models import DigestPreference, Flag, Pilot
 from .selectors import ACTION_LABELS, available_actions, gate_status, metric_overviews, pilots_ready_to_expand
 from .tables import FlagTable, PilotTable
 
 UNDER_WAY = (PilotStatus.PLANNED, PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW)
-ACTION_FORMS = {"decide": DecisionForm, "expand": ExpandForm, "pause": PauseForm}
 
 
 def open_flag_count(severity: str) -> Subquery:
@@ -177,11 +173,7 @@ class PilotCreateView(PermissionRequiredMixin, FormView):
                 by=self.request.user,
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, "Pilot planned. Check its metrics and targets, then start it.")
         return redirect(pilot)
@@ -221,28 +213,22 @@ class PilotActionView(PermissionRequiredMixin, View):
 
     def get(self, request, pk: int, action: str):
         pilot = get_object_or_404(Pilot.objects.select_related("provider"), pk=pk)
-        return self.render(pilot, action, self.form(pilot, action))
+        return self.render(pilot, action, action_form(action, pilot))
 
     def post(self, request, pk: int, action: str):
         pilot = get_object_or_404(Pilot.objects.select_related("provider"), pk=pk)
-        form = self.form(pilot, action, request.POST)
+        form = action_form(action, pilot, request.POST)
         if form.is_valid():
             try:
                 result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data=form.cleaned_data)
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                add_errors(form, error)
             else:
                 messages.success(request, result)
                 if action == "expand":
                     return redirect(pilot.next_stages.order_by("-pk").first())
                 return redirect(pilot)
         return self.render(pilot, action, form, status=400)
-
-    @staticmethod
-    def form(pilot, action, data=None):
-        form_class = ACTION_FORMS.get(action, ConfirmForm)
-        return form_class(data, pilot=pilot) if action == "expand" else form_class(data)
 
     def render(self, pilot, action, form, status=200):
         context = {
@@ -280,8 +266,7 @@ class MeasurementEntryView(PermissionRequiredMixin, View):
                     by=request.user,
                 )
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                add_errors(form, error)
             else:
                 messages.success(request, f"{saved} measurement{'s' if saved != 1 else ''} recorded.")
                 return redirect(pilot)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from config.viewsets import ObjectCreateView, ObjectDetailView, ObjectEditView, ObjectListView
+from config.viewsets import ObjectCreateView, ObjectDetailView, ObjectEditView, ObjectListView, add_errors
 from vendors.models import Provider, ProviderCertification
 
 from .choices import CandidateStatus
@@ -243,8 +243,7 @@ class ScoreView(PermissionRequiredMixin, View):
                             comment=comment,
                         )
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                add_errors(form, error)
             else:
                 messages.success(request, f"Your scores for {candidate.provider} are saved.")
                 return redirect("scope:workitem-compare", candidate.work_item_id)

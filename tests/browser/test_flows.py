@@ -167,8 +167,8 @@ def test_expand_a_pilot_that_passed(page, screenshot):
     page.click("text=Expand to next stage")
     page.fill("#id_volume_share", "5")
     page.click("form button:has-text('Expand to next stage')")
-    page.wait_for_selector("#action-errors")
-    assert "must take a larger share of volume" in page.locator("body").inner_text()
+    page.wait_for_selector(".field.has-error")  # the error stands at the share-of-volume field
+    assert "must take a larger share of volume" in page.locator(".field.has-error").inner_text()
     page.fill("#id_volume_share", "30")
     page.click("form button:has-text('Expand to next stage')")
     page.wait_for_selector("h1:has-text('Invoice validation — stage 2')")

@@ -156,6 +156,7 @@ class SourcingView(PermissionRequiredMixin, View):
                 "item": item,
                 "ranking": ranking,
                 "eligible": ranking.eligible[:shown],
+                "total": len(ranking.eligible) + len(ranking.ineligible),
                 "shown": shown,
                 "ineligible": ranking.ineligible[:INELIGIBLE_SHOWN],
                 "until": until,

@@ -284,3 +284,15 @@ def test_new_work_item_offers_the_metrics_of_its_kind():
 
     item = WorkItem.objects.get(title="Equity research notes for analysts")
     assert [(m.name, m.target) for m in item.success_metrics.all()] == [("Reviewer quality score", Decimal("4.2"))]
+
+
+def test_sourcing_page_lists_the_ranked_and_the_ineligible(setting):
+    setting["provider"]("Alpha")
+    blocked = setting["provider"]("Blocked Co")
+    blocked.status, blocked.blocked_reason = ProviderStatus.BLOCKED, "Fraud case"
+    blocked.save()
+    client = logged_in_client(UserFactory(groups=["viewer"]))
+    page = client.get(reverse("scope:workitem-sourcing", args=[setting["item"].pk])).content.decode()
+    assert "1 eligible of 2 providers" in page
+    assert "Blocked Co is blocked: Fraud case" in page
+    assert "Add to long list" not in page  # viewers change nothing

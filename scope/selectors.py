@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from vendors.choices import LocationClass, ProviderStatus
 from vendors.models import (
+    CertificationType,
     DeliveryCenter,
     IndustryExperience,
     Provider,
@@ -299,9 +300,11 @@ def _rank_providers(
         valid_codes=_valid_certificate_codes(ids),
         manual=_manual_scores(work_item),
     )
-    for fit in scored:
+    facts_scored = [fit.facts for fit in scored]
+    columns = [_values(criterion, facts_scored, context) for criterion in criteria]
+    for fit, values in zip(scored, zip(*columns, strict=True) if columns else ([] for _ in scored), strict=True):
         fit.context = context
-        fit.values = [_value(criterion, fit.facts, context) for criterion in criteria]
+        fit.values = list(values)
     eligible.sort(key=lambda fit: (-fit.total, fit.facts.name))
     ineligible.sort(key=lambda fit: fit.facts.name)
     return Ranking(eligible=eligible, ineligible=ineligible, valid_through=valid_through)
@@ -310,10 +313,13 @@ def _rank_providers(
 def _load_scoring_facts(work_item: WorkItem, facts: dict[int, ProviderFacts], required_languages: dict, ids) -> None:
     for provider in facts.values():
         provider.location_classes, provider.countries, provider.language_ids = set(), set(), set()
+    class_of: dict[str, str] = {}  # a country's class, worked out once per country
     for provider_id, country in DeliveryCenter.objects.filter(provider__in=ids).values_list("provider_id", "country"):
         if provider_id in facts:
+            if country not in class_of:
+                class_of[country] = location_class_for(country)
             facts[provider_id].countries.add(country)
-            facts[provider_id].location_classes.add(location_class_for(country))
+            facts[provider_id].location_classes.add(class_of[country])
     if required_languages:
         for provider_id, language_id in Provider.languages.through.objects.filter(
             provider__in=ids, language__in=list(required_languages)
@@ -328,15 +334,16 @@ def _load_scoring_facts(work_item: WorkItem, facts: dict[int, ProviderFacts], re
                 facts[provider_id].industry_years, facts[provider_id].reference_clients = years, references
 
 
-def _valid_certificate_codes(provider_ids: list[int]) -> dict[int, list[str]]:
+def _valid_certificate_codes(provider_ids) -> dict[int, list[str]]:
+    """Each provider's certificates in force today, by type code (types read once, not joined per row)."""
+    code_of = dict(CertificationType.objects.values_list("id", "code"))
     codes: dict[int, list[str]] = {}
-    today = timezone.localdate()
-    for provider_id, code in (
-        ProviderCertification.objects.valid_through(today)
+    for provider_id, type_id in (
+        ProviderCertification.objects.valid_through(timezone.localdate())
         .filter(provider__in=provider_ids)
-        .values_list("provider_id", "certification_type__code")
+        .values_list("provider_id", "certification_type_id")
     ):
-        codes.setdefault(provider_id, []).append(code)
+        codes.setdefault(provider_id, []).append(code_of[type_id])
     return codes
 
 
@@ -353,18 +360,28 @@ def _manual_scores(work_item: WorkItem) -> dict[tuple[int, int], tuple[float, in
 LOCATION_ORDER = tuple(LocationClass.values)
 
 
-def _value(criterion, provider: ProviderFacts, context: ScoringContext) -> float | None:
-    """The criterion's 1–5 score for the provider: computed from its data, or the evaluators' average."""
+def _values(criterion, providers: list[ProviderFacts], context: ScoringContext) -> list[float | None]:
+    """The criterion's 1–5 score for each provider: computed from its data, or the evaluators' average.
+    One pass per criterion over all providers, since a ranking scores thousands at once."""
     basis = criterion.basis
     if basis == CriterionBasis.INDUSTRY:
-        return industry_score(provider.industry_years) if context.work_item.industry_id else None
+        if not context.work_item.industry_id:
+            return [None] * len(providers)
+        return [industry_score(p.industry_years) for p in providers]
     if basis == CriterionBasis.CERTIFICATIONS:
-        return certification_score(len(set(context.valid_codes.get(provider.id, ()))))
+        codes = context.valid_codes
+        return [certification_score(len(set(codes.get(p.id, ())))) for p in providers]
     if basis == CriterionBasis.DELIVERY:
-        required = context.required_languages
-        return delivery_score(offered=sum(1 for pk in required if pk in provider.language_ids), required=len(required))
-    average, _ = context.manual.get((provider.id, criterion.pk), (None, 0))
-    return None if average is None else round(float(average), 2)
+        required = list(context.required_languages)
+        return [
+            delivery_score(offered=sum(1 for pk in required if pk in p.language_ids), required=len(required))
+            for p in providers
+        ]
+    manual, key = context.manual, criterion.pk
+    return [
+        None if (average := manual.get((p.id, key), (None, 0))[0]) is None else round(float(average), 2)
+        for p in providers
+    ]
 
 
 def _explanation(criterion, provider: ProviderFacts, context: ScoringContext) -> str:

@@ -151,7 +151,7 @@ def test_ranking_runs_a_fixed_number_of_queries(setting, size):
     with CaptureQueriesContext(connection) as queries:
         ranking = rank_providers(work_item=setting["item"], valid_through=UNTIL)
     assert len(ranking.eligible) == size
-    assert len(queries) == 11
+    assert len(queries) == 12
 
 
 def test_score_outside_1_to_5_refused():

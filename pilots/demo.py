@@ -36,6 +36,7 @@ from vendors.models import (
 from .choices import DecisionOutcome, MeasurementSource, PilotStatus
 from .evaluation import evaluate_pilots
 from .models import Decision, Measurement, Pilot, PilotMetric
+from .periods import next_period, period_start
 from .roles import EDITOR, VIEWER
 
 logger = logging.getLogger(__name__)
@@ -821,14 +822,6 @@ PILOTS = [
 ]
 
 
-def monday(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())
-
-
-def first_of_month(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
 def _d(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -1032,7 +1025,7 @@ def _value_for(metric: PilotMetric, quality: str, week: int, weeks: int, rng: ra
 
 
 def seed_pilots(*, owner, recorder, rng: random.Random, today: datetime.date) -> int:
-    this_monday = monday(today)
+    this_monday = period_start(today, Cadence.WEEKLY)
     created_count = 0
     for spec in PILOTS:
         starts_on = this_monday - datetime.timedelta(weeks=spec.weeks_ago)
@@ -1104,15 +1097,13 @@ def seed_pilots(*, owner, recorder, rng: random.Random, today: datetime.date) ->
 def _periods(cadence: str, start: datetime.date, last: datetime.date) -> list[datetime.date]:
     periods = []
     if cadence == Cadence.MONTHLY:
-        period = first_of_month(start)
+        period = period_start(start, Cadence.MONTHLY)
         while period <= last:
             periods.append(period)
-            period = (period + datetime.timedelta(days=32)).replace(day=1)
+            period = next_period(period, Cadence.MONTHLY)
         # A monthly period counts once it is complete.
-        return [
-            p for p in periods if (p + datetime.timedelta(days=32)).replace(day=1) <= last + datetime.timedelta(days=7)
-        ]
-    period = monday(start)
+        return [p for p in periods if next_period(p, Cadence.MONTHLY) <= last + datetime.timedelta(days=7)]
+    period = period_start(start, Cadence.WEEKLY)
     while period <= last:
         periods.append(period)
         period += datetime.timedelta(weeks=1)
@@ -1147,7 +1138,7 @@ def seed_scale(scale: int, *, stdout=None) -> dict[str, int]:
     weekly metrics each, and 40 weeks of measurements per metric (1,000,000)."""
     rng = random.Random(scale)
     today = timezone.localdate()
-    this_monday = monday(today)
+    this_monday = period_start(today, Cadence.WEEKLY)
     log = stdout.write if stdout else logger.info
     n_providers = PER_SCALE["providers"] * scale
     n_items = PER_SCALE["work_items"] * scale

@@ -25,13 +25,11 @@ from vendors.models import ProviderCertification
 from .choices import FlagKind, PilotStatus, Severity
 from .models import DigestDelivery, Flag, Pilot
 from .periods import period_start
-from .selectors import pilots_ready_to_expand
+from .selectors import UNDER_WAY, decisions_due, expiring_certifications, pilots_ready_to_expand
 
 logger = logging.getLogger(__name__)
 
-DECISIONS_AHEAD_DAYS = 14
 STALE_CLAIM = datetime.timedelta(minutes=30)
-UNDER_WAY = (PilotStatus.PLANNED, PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW)
 
 
 def week_start_for(moment: datetime.datetime | None = None) -> datetime.date:
@@ -65,24 +63,9 @@ def load_portfolio(*, today: datetime.date | None = None, since: datetime.dateti
     flags = Flag.objects.select_related("pilot__provider", "pilot__owner", "metric")
     open_flags = list(flags.filter(resolved_at__isnull=True, pilot__status__in=UNDER_WAY).order_by("-opened_at"))
     resolved = list(flags.filter(resolved_at__gte=since).order_by("-resolved_at"))
-    due = list(
-        Pilot.objects.filter(
-            status__in=(PilotStatus.RUNNING, PilotStatus.IN_REVIEW),
-            ends_on__range=(today, today + datetime.timedelta(days=DECISIONS_AHEAD_DAYS)),
-        )
-        .select_related("provider", "owner")
-        .order_by("ends_on")
-    )
-    warn_until = today + datetime.timedelta(days=settings.CERT_EXPIRY_WARNING_DAYS)
+    due = list(decisions_due(today=today))
     certifications = list(
-        ProviderCertification.objects.filter(
-            provider__pilots__status__in=(PilotStatus.RUNNING, PilotStatus.PLANNED),
-            expires_on__isnull=False,
-            expires_on__lte=warn_until,
-        )
-        .select_related("provider", "certification_type")
-        .distinct()
-        .order_by("expires_on")
+        expiring_certifications(pilot_statuses=(PilotStatus.RUNNING, PilotStatus.PLANNED), today=today)
     )
     counts = {
         "running": Pilot.objects.filter(status=PilotStatus.RUNNING).count(),

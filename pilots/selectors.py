@@ -3,10 +3,12 @@
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from scope.selectors import hard_gate_problems
+from vendors.models import ProviderCertification
 
 from .choices import PilotStatus, Severity
 from .models import Flag, Measurement, Pilot, PilotMetric
@@ -243,3 +245,34 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
             )
         )
     return overviews
+
+
+# Pilots not yet finished: planned, running, paused or in review.
+UNDER_WAY = (PilotStatus.PLANNED, PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW)
+DECISIONS_AHEAD_DAYS = 14
+
+
+def decisions_due(*, today: datetime.date, days: int = DECISIONS_AHEAD_DAYS):
+    """Pilots running or in review whose decision date falls in the next `days` days, soonest first."""
+    return (
+        Pilot.objects.filter(
+            status__in=(PilotStatus.RUNNING, PilotStatus.IN_REVIEW),
+            ends_on__range=(today, today + datetime.timedelta(days=days)),
+        )
+        .select_related("provider", "owner")
+        .order_by("ends_on")
+    )
+
+
+def expiring_certifications(*, pilot_statuses, today: datetime.date):
+    """Certificates expired or expiring within the warning window, of providers with pilots in
+    `pilot_statuses`, soonest first."""
+    warn_until = today + datetime.timedelta(days=settings.CERT_EXPIRY_WARNING_DAYS)
+    return (
+        ProviderCertification.objects.filter(
+            provider__pilots__status__in=pilot_statuses, expires_on__isnull=False, expires_on__lte=warn_until
+        )
+        .select_related("provider", "certification_type")
+        .distinct()
+        .order_by("expires_on")
+    )

@@ -1,6 +1,5 @@
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import FormView
 
 from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView, add_errors
-from vendors.models import ProviderCertification
+from scope.choices import Cadence
 
 from . import services
 from .choices import PilotStatus, Severity
@@ -33,10 +32,18 @@ from .forms import (
     action_form,
 )
 from .models import DigestPreference, Flag, Pilot
-from .selectors import ACTION_LABELS, available_actions, gate_status, metric_overviews, pilots_ready_to_expand
+from .periods import last_complete_period
+from .selectors import (
+    ACTION_LABELS,
+    UNDER_WAY,
+    available_actions,
+    decisions_due,
+    expiring_certifications,
+    gate_status,
+    metric_overviews,
+    pilots_ready_to_expand,
+)
 from .tables import FlagTable, PilotTable
-
-UNDER_WAY = (PilotStatus.PLANNED, PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW)
 
 
 def open_flag_count(severity: str) -> Subquery:
@@ -73,24 +80,9 @@ def dashboard(request):
         .order_by("-open_critical", "-open_warning", "ends_on")[:12]
     )
     flag_counts = dict(Flag.objects.open().values_list("severity").annotate(n=Count("*")).order_by())
-    due = (
-        Pilot.objects.filter(
-            status__in=(PilotStatus.RUNNING, PilotStatus.IN_REVIEW),
-            ends_on__range=(today, today + datetime.timedelta(days=14)),
-        )
-        .select_related("provider", "owner")
-        .order_by("ends_on")[:12]
-    )
+    due = decisions_due(today=today)[:12]
     overdue = Pilot.objects.filter(status=PilotStatus.RUNNING, ends_on__lt=today).count()
-    warn_until = today + datetime.timedelta(days=settings.CERT_EXPIRY_WARNING_DAYS)
-    certifications = (
-        ProviderCertification.objects.filter(
-            provider__pilots__status__in=UNDER_WAY, expires_on__isnull=False, expires_on__lte=warn_until
-        )
-        .select_related("provider", "certification_type")
-        .distinct()
-        .order_by("expires_on")[:12]
-    )
+    certifications = expiring_certifications(pilot_statuses=UNDER_WAY, today=today)[:12]
     context = {
         "running": running,
         "running_total": Pilot.objects.filter(status=PilotStatus.RUNNING).count(),
@@ -277,9 +269,8 @@ class MeasurementEntryView(PermissionRequiredMixin, View):
 
 
 def default_period() -> datetime.date:
-    """Last week's Monday: the period most often being reported."""
-    today = timezone.localdate()
-    return today - datetime.timedelta(days=today.weekday() + 7)
+    """Last week: the period most often being reported."""
+    return last_complete_period(timezone.localdate(), Cadence.WEEKLY)
 
 
 # --- Flags ------------------------------------------------------------------------------------

@@ -1,13 +1,8 @@
 import django_tables2 as tables
-from django.utils.html import format_html
 
-from config.formatting import number
+from config.formatting import badge, number
 
 from .models import Flag, Pilot
-
-
-def badge(css: str, text: str) -> str:
-    return format_html('<span class="badge {}">{}</span>', css, text)
 
 
 class PilotTable(tables.Table):

@@ -1,6 +1,6 @@
 import django_tables2 as tables
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+
+from config.formatting import badge
 
 from .models import WorkItem
 from .readiness import readiness_problems
@@ -30,7 +30,7 @@ class WorkItemTable(tables.Table):
         order_by = ["title"]
 
     def render_status(self, value, record):
-        return format_html('<span class="badge {}">{}</span>', record.status, value)
+        return badge(record.status, value)
 
     def render_kind(self, value, record):
         return value.split(" ")[-1].strip("()")
@@ -43,8 +43,8 @@ class WorkItemTable(tables.Table):
     def render_readiness(self, record):
         count = len(readiness_problems(record))
         if not count:
-            return mark_safe('<span class="badge ready">Ready</span>')
-        return format_html('<span class="badge missed">{} problem{}</span>', count, "s" if count > 1 else "")
+            return badge("ready", "Ready")
+        return badge("missed", f"{count} problem{'s' if count > 1 else ''}")
 
     def value_readiness(self, record):
         return "; ".join(readiness_problems(record)) or "ready"

@@ -1,5 +1,7 @@
 import django_tables2 as tables
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
+
+from config.formatting import badge
 
 from .choices import CertificationStatus, LocationClass, WorkKind
 from .models import Provider
@@ -35,7 +37,7 @@ class ProviderTable(tables.Table):
         order_by = ["name"]
 
     def render_status(self, value, record):
-        return format_html('<span class="badge {}">{}</span>', record.status, value)
+        return badge(record.status, value)
 
     def render_headquarters_country(self, record):
         return record.headquarters_country.name

@@ -1,18 +1,33 @@
 """Reads about work items and the providers that could do them: hard gates and fit ranking.
 
-The hard-gate rule is written once (`gate_failures`) over plain facts about a provider, so a
-single pilot's start check and the ranking of 20,000 providers give the same answer; the ranking
-loads those facts set-based, in a fixed number of queries.
+The hard gates are written once (`_gates`), as conditions the database evaluates, so a single
+pilot's start check and the ranking of 20,000 providers give the same answer. A ranking asks the
+database which providers pass every gate, with the few numbers their scores need, and which do
+not; Python scores and orders them. The words (each score's explanation, each failed gate's
+reason) are built only for the providers a caller reads, a slice at a time, in a fixed number of
+queries, so a page showing 25 of 13,000 eligible providers explains 25.
 """
 
 import datetime
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import partial
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import partial, reduce
+from typing import overload
 
-from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Count,
+    Expression,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from vendors.choices import LocationClass, ProviderStatus
@@ -22,7 +37,6 @@ from vendors.models import (
     IndustryExperience,
     Provider,
     ProviderCertification,
-    countries_in_location_class,
     location_class_for,
 )
 
@@ -33,91 +47,148 @@ from .models import Candidate, EvaluationCriterion, Score, WorkItem
 DEFAULT_PILOT_WEEKS = 12
 
 
+def default_valid_through() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(weeks=DEFAULT_PILOT_WEEKS)
+
+
+# Past this many ids, a slice asks for its whole side of the ranking rather than sending the list.
+LONG_SLICE = 500
+
+
 @dataclass(slots=True)
 class CertHolding:
     expires_on: datetime.date | None
     verified: bool
 
-    def valid_through(self, day: datetime.date) -> bool:
-        return self.verified and (self.expires_on is None or self.expires_on >= day)
-
 
 @dataclass(slots=True)
 class ProviderFacts:
-    """What the gates and the fit score need to know about one provider."""
+    """What the words about one provider need: its gates' reasons and its scores' explanations."""
 
     id: int
     name: str
-    status: str
+    status: str = ""
     blocked_reason: str = ""
-    # Filled in only as far as needed: the gates for every provider, the rest for the eligible.
-    location_classes: frozenset[str] | set[str] = frozenset()
-    countries: frozenset[str] | set[str] = frozenset()
-    kinds: frozenset[str] | set[str] = frozenset()
-    certs: dict[int, list[CertHolding]] | None = None
-    language_ids: frozenset[int] | set[int] = frozenset()
+    location_classes: set[str] = field(default_factory=set)
+    language_ids: set[int] = field(default_factory=set)
+    valid_codes: list[str] = field(default_factory=list)  # certificates in force today, by type code
     industry_years: int = 0
     reference_clients: int = 0
+    certs: dict[int, list[CertHolding]] = field(default_factory=dict)  # the required types' holdings
 
 
-def gate_failures(
-    facts: ProviderFacts, *, work_item: WorkItem, required: dict[int, str], valid_through: datetime.date
-) -> list[str]:
-    """The hard gates: not blocked; every required certification held, verified and in force through
-    `valid_through`; a delivery centre in the preferred location class. `required` maps type id → code."""
-    return list(_gate_failures(facts, work_item=work_item, required=required, valid_through=valid_through))
+# --- Hard gates --------------------------------------------------------------------------------
 
 
-def _gate_failures(
-    facts: ProviderFacts,
-    *,
-    work_item: WorkItem,
-    required: dict[int, str],
-    valid_through: datetime.date,
-    kind_checked: bool = False,
-) -> Iterator[str]:
-    """One message per failed gate, produced lazily: `next()` answers "eligible?" with a single message."""
-    if facts.status == ProviderStatus.BLOCKED:
-        yield f"{facts.name} is blocked: {facts.blocked_reason}"
-    for type_id, code in required.items():
-        holdings = facts.certs.get(type_id) if facts.certs else None
-        if not holdings:
-            yield f"{facts.name} does not hold {code}, which '{work_item.title}' requires."
-            continue
-        verified = [h for h in holdings if h.verified]
-        if any(h.expires_on is None or h.expires_on >= valid_through for h in verified):
-            continue
-        if not verified:
-            yield f"{facts.name}'s {code} certificate is not verified yet."
-        else:
-            latest = max(h.expires_on for h in verified)
-            yield f"{facts.name}'s {code} certificate expires on {latest:%d %b %Y}, before {valid_through:%d %b %Y}."
+@dataclass(frozen=True)
+class Gate:
+    """One hard gate: the condition a provider must meet (SQL over providers) and the reason when not."""
+
+    name: str
+    passes: Q
+    reason: Callable[[ProviderFacts], str]
+
+
+def _gates(
+    *, work_item: WorkItem, required: list[CertificationType], valid_through: datetime.date, kind: bool
+) -> list[Gate]:
+    """Not blocked; every required certification held, verified and in force through `valid_through`;
+    a delivery centre in the preferred location class; with `kind`, a service line of the item's kind."""
+    title = work_item.title
+    gates = [Gate("gate_not_blocked", ~Q(status=ProviderStatus.BLOCKED), _blocked_reason)]
+    for cert_type in required:
+        holders = ProviderCertification.objects.filter(certification_type=cert_type).valid_through(valid_through)
+        gates.append(
+            Gate(
+                f"gate_cert_{cert_type.pk}",
+                Q(pk__in=holders.values("provider_id")),
+                partial(_certificate_reason, cert_type=cert_type, title=title, valid_through=valid_through),
+            )
+        )
     preferred = work_item.preferred_delivery
-    if preferred != PreferredDelivery.ANY and preferred not in facts.location_classes:
-        yield (
-            f"{facts.name} has no {LocationClass(preferred).label.lower()} delivery centre, "
-            f"which '{work_item.title}' prefers."
+    if preferred != PreferredDelivery.ANY:
+        label = LocationClass(preferred).label.lower()
+        gates.append(
+            Gate(
+                "gate_delivery",
+                Q(pk__in=DeliveryCenter.objects.in_location_class(preferred).values("provider_id")),
+                lambda facts: f"{facts.name} has no {label} delivery centre, which '{title}' prefers.",
+            )
         )
-    if kind_checked and work_item.kind not in facts.kinds:
-        yield f"{facts.name} offers no {work_item.get_kind_display()} service line."
+    if kind:
+        lines = Provider.service_lines.through.objects.filter(serviceline__kind=work_item.kind)
+        kind_label = work_item.get_kind_display()
+        gates.append(
+            Gate(
+                "gate_kind",
+                Q(pk__in=lines.values("provider_id")),
+                lambda facts: f"{facts.name} offers no {kind_label} service line.",
+            )
+        )
+    return gates
 
 
-def hard_gate_problems(*, provider: Provider, work_item: WorkItem, valid_through: datetime.date) -> list[str]:
-    """Why `provider` may not do `work_item` (empty when every hard gate passes)."""
-    facts = ProviderFacts(
-        id=provider.pk,
-        name=provider.name,
-        status=provider.status,
-        blocked_reason=provider.blocked_reason,
-        location_classes={centre.location_class for centre in provider.delivery_centers.all()},
-        certs={},
+def _blocked_reason(facts: ProviderFacts) -> str:
+    return f"{facts.name} is blocked: {facts.blocked_reason}"
+
+
+def _certificate_reason(
+    facts: ProviderFacts, *, cert_type: CertificationType, title: str, valid_through: datetime.date
+) -> str:
+    """Why a required certificate does not count: not held, not verified, or ending too soon."""
+    verified = [h for h in facts.certs.get(cert_type.pk, ()) if h.verified]
+    if not facts.certs.get(cert_type.pk):
+        return f"{facts.name} does not hold {cert_type.code}, which '{title}' requires."
+    if not verified:
+        return f"{facts.name}'s {cert_type.code} certificate is not verified yet."
+    latest = max(h.expires_on for h in verified if h.expires_on is not None)
+    return f"{facts.name}'s {cert_type.code} certificate expires on {latest:%d %b %Y}, before {valid_through:%d %b %Y}."
+
+
+def _required_certifications(work_item: WorkItem) -> list[CertificationType]:
+    return list(work_item.required_certifications.order_by("code"))
+
+
+def _gate_reasons(
+    provider_ids: list[int], *, gates: list[Gate], required: list[CertificationType], within=None
+) -> dict[int, tuple[ProviderFacts, list[str]]]:
+    """Each provider's facts and the reasons for every gate it fails, in gate order (two queries).
+    `within`, a subquery holding the ids, stands in for a long list of them."""
+    wanted = set(provider_ids)
+    within = provider_ids if within is None else within
+    annotations = {gate.name: ExpressionWrapper(gate.passes, output_field=BooleanField()) for gate in gates}
+    rows = (
+        Provider.objects.filter(pk__in=within)
+        .annotate(**annotations)
+        .values_list("pk", "name", "status", "blocked_reason", *annotations)
     )
-    for cert in provider.certifications.all():
-        facts.certs.setdefault(cert.certification_type_id, []).append(
-            CertHolding(expires_on=cert.expires_on, verified=cert.verified_at is not None)
-        )
-    required = {t.pk: t.code for t in work_item.required_certifications.order_by("code")}
-    return gate_failures(facts, work_item=work_item, required=required, valid_through=valid_through)
+    facts, failed = {}, {}
+    for pk, name, status, blocked_reason, *passed in rows:
+        if pk in wanted:
+            facts[pk] = ProviderFacts(id=pk, name=name, status=status, blocked_reason=blocked_reason)
+            failed[pk] = [gate for gate, ok in zip(gates, passed, strict=True) if not ok]
+    if any(gate.name.startswith("gate_cert_") for gates_failed in failed.values() for gate in gates_failed):
+        for provider_id, type_id, expires_on, verified_at in ProviderCertification.objects.filter(
+            provider__in=within, certification_type__in=required
+        ).values_list("provider_id", "certification_type_id", "expires_on", "verified_at"):
+            if provider_id in facts:
+                facts[provider_id].certs.setdefault(type_id, []).append(
+                    CertHolding(expires_on=expires_on, verified=verified_at is not None)
+                )
+    return {pk: (facts[pk], [gate.reason(facts[pk]) for gate in failed[pk]]) for pk in facts}
+
+
+def hard_gate_problems(
+    *, provider: Provider, work_item: WorkItem, valid_through: datetime.date | None, for_sourcing: bool = False
+) -> list[str]:
+    """Why `provider` may not do `work_item` (empty when every hard gate passes). Sourcing also asks
+    for a service line of the item's kind; certificates must last through `valid_through`, by
+    default a usual pilot's length from today."""
+    valid_through = valid_through or default_valid_through()
+    required = _required_certifications(work_item)
+    gates = _gates(work_item=work_item, required=required, valid_through=valid_through, kind=for_sourcing)
+    _facts, reasons = _gate_reasons([provider.pk], gates=gates, required=required)[provider.pk]
+    return reasons
 
 
 # --- Fit ---------------------------------------------------------------------------------------
@@ -127,7 +198,7 @@ def hard_gate_problems(*, provider: Provider, work_item: WorkItem, valid_through
 class CriterionScore:
     criterion: EvaluationCriterion
     score: float | None  # 1–5, None when evaluators have not scored it yet
-    explain: Callable[[], str]  # words are built only for the rows a page shows
+    explain: Callable[[], str]  # words are built only when read
 
     @property
     def explanation(self) -> str:
@@ -141,33 +212,29 @@ class ScoringContext:
     work_item: WorkItem
     criteria: list[EvaluationCriterion]
     required_languages: dict[int, str]
-    valid_codes: dict[int, list[str]]
     manual: dict[tuple[int, int], tuple[float, int]]
+
+
+def weighted_total(criteria: list[EvaluationCriterion], values: Sequence[float | None]) -> float:
+    """Out of 100: each criterion adds weight × score / 5; an unscored criterion adds nothing."""
+    return round(sum(c.weight * v / 5 for c, v in zip(criteria, values, strict=True) if v is not None), 1)
 
 
 @dataclass
 class Fit:
     facts: ProviderFacts
-    values: list[float | None] | None = None  # one 1–5 score (or None) per criterion, in criteria order
-    context: ScoringContext | None = None
-    failures: Iterator[str] | None = None  # the failed gates after the first, described on first read
-    first_failure: str | None = None
+    gate_problems: list[str]
     candidate: Candidate | None = None
-    _problems: list[str] | None = None
-
-    @property
-    def gate_problems(self) -> list[str]:
-        if self._problems is None:
-            self._problems = [self.first_failure, *(self.failures or ())] if self.first_failure else []
-        return self._problems
+    values: Sequence[float | None] = ()  # one 1–5 score (or None) per criterion, in criteria order
+    context: ScoringContext | None = None
 
     @property
     def eligible(self) -> bool:
-        return self.first_failure is None
+        return not self.gate_problems
 
     @property
     def scores(self) -> list[CriterionScore]:
-        """Each criterion with its score and the words that explain it (built when read)."""
+        """Each criterion with its score and the words that explain it."""
         if self.context is None:
             return []
         return [
@@ -177,22 +244,45 @@ class Fit:
 
     @property
     def total(self) -> float:
-        """Weighted total out of 100: each criterion adds weight × score / 5; unscored adds nothing."""
-        if self.context is None:
-            return 0.0
-        return round(
-            sum(c.weight * v / 5 for c, v in zip(self.context.criteria, self.values, strict=True) if v is not None), 1
-        )
+        return 0.0 if self.context is None else weighted_total(self.context.criteria, self.values)
 
     @property
     def unscored(self) -> list[str]:
         return [s.criterion.name for s in self.scores if s.score is None]
 
 
+class Fits(Sequence[Fit]):
+    """Providers in ranking order; a `Fit` (with its words) is built when a slice of them is read,
+    in a fixed number of queries per slice, so a page showing 25 of 13,000 builds 25."""
+
+    def __init__(self, ids: list[int], build: Callable[[list[int]], dict[int, Fit]]):
+        self._ids, self._build, self._built = ids, build, {}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Fit: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Fit]: ...
+
+    def __getitem__(self, index):
+        ids = self._ids[index]
+        wanted = [ids] if isinstance(index, int) else ids
+        missing = [pk for pk in wanted if pk not in self._built]
+        if missing:
+            self._built.update(self._build(missing))
+        fits = [self._built[pk] for pk in wanted]
+        return fits[0] if isinstance(index, int) else fits
+
+    def __iter__(self) -> Iterator[Fit]:
+        return iter(self[:])
+
+
 @dataclass
 class Ranking:
-    eligible: list[Fit]
-    ineligible: list[Fit]
+    eligible: Fits  # ranked by weighted total, then name
+    ineligible: Fits  # by name, each with the reasons it fails
     valid_through: datetime.date
 
 
@@ -211,140 +301,162 @@ def delivery_score(*, offered: int, required: int) -> float:
     return 5.0 if required == 0 else 1 + 4 * offered / required
 
 
-@contextmanager
-def _without_gc_pauses():
-    """Building tens of thousands of small acyclic objects triggers collection after collection of
-    the cycle collector, costing as much as the work itself; pause it meanwhile (reference counting
-    still frees everything)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def rank_providers(
     *, work_item: WorkItem, valid_through: datetime.date | None = None, provider_ids: list[int] | None = None
 ) -> Ranking:
     """Every provider (or those in `provider_ids`) for `work_item`: the eligible ranked by fit with
-    each score explained, the ineligible with their reasons. A fixed number of queries.
-
-    The gates read only what they need for every provider (kind, preferred location, required
-    certificates); the facts that only scoring needs are loaded for the eligible providers alone.
-    """
-    with _without_gc_pauses():
-        return _rank_providers(work_item=work_item, valid_through=valid_through, provider_ids=provider_ids)
-
-
-def _rank_providers(
-    *, work_item: WorkItem, valid_through: datetime.date | None, provider_ids: list[int] | None
-) -> Ranking:
-    valid_through = valid_through or timezone.localdate() + datetime.timedelta(weeks=DEFAULT_PILOT_WEEKS)
+    each score explained, the ineligible with their reasons. A fixed number of queries: eight to
+    rank, then up to five for each slice of the eligible and two for each slice of the ineligible
+    a caller reads. A full ranking scores the eligible only; a chosen few (a comparison) are all
+    scored, so an ineligible candidate still shows how it would have fared."""
+    valid_through = valid_through or default_valid_through()
     criteria = list(work_item.criteria.all())
-    required = {t.pk: t.code for t in work_item.required_certifications.order_by("code")}
-    required_languages = {lang.pk: lang.name for lang in work_item.required_languages.all()}
-    providers = Provider.objects.all() if provider_ids is None else Provider.objects.filter(pk__in=provider_ids)
-    scope = providers.values("pk")
-    facts = {
-        pk: ProviderFacts(id=pk, name=name, status=status, blocked_reason=reason)
-        for pk, name, status, reason in providers.values_list("id", "name", "status", "blocked_reason")
-    }
-    for provider_id in Provider.service_lines.through.objects.filter(
-        provider__in=scope, serviceline__kind=work_item.kind
-    ).values_list("provider_id", flat=True):
-        facts[provider_id].kinds = {work_item.kind}
-    preferred = work_item.preferred_delivery
-    if preferred != PreferredDelivery.ANY:
-        codes, exclude = countries_in_location_class(preferred)
-        centres = DeliveryCenter.objects.filter(provider__in=scope)
-        centres = centres.exclude(country__in=codes) if exclude else centres.filter(country__in=codes)
-        for provider_id in centres.order_by().values_list("provider_id", flat=True).distinct():
-            facts[provider_id].location_classes = {preferred}
-    if required:
-        for provider_id, type_id, expires_on, verified in (
-            ProviderCertification.objects.filter(provider__in=scope, certification_type__in=list(required))
-            .annotate(verified=ExpressionWrapper(Q(verified_at__isnull=False), output_field=BooleanField()))
-            .values_list("provider_id", "certification_type_id", "expires_on", "verified")
-        ):
-            provider = facts[provider_id]
-            if provider.certs is None:
-                provider.certs = {}
-            provider.certs.setdefault(type_id, []).append(CertHolding(expires_on=expires_on, verified=verified))
-
-    eligible, ineligible = [], []
-    candidates = {c.provider_id: c for c in work_item.candidates.all()}
-    for provider in facts.values():
-        failures = _gate_failures(
-            provider, work_item=work_item, required=required, valid_through=valid_through, kind_checked=True
-        )
-        fit = Fit(
-            facts=provider,
-            failures=failures,
-            first_failure=next(failures, None),
-            candidate=candidates.get(provider.id),
-        )
-        (eligible if fit.eligible else ineligible).append(fit)
-
-    # A full ranking scores the eligible only; a chosen few (a comparison) are all scored.
-    scored = eligible if provider_ids is None else eligible + ineligible
-    # Past a few thousand ids an IN list costs more than reading the whole scope and skipping the rest.
-    scored_ids = [fit.facts.id for fit in scored]
-    ids = scope if len(scored_ids) > 2000 else scored_ids
-    _load_scoring_facts(work_item, {fit.facts.id: fit.facts for fit in scored}, required_languages, ids)
+    required = _required_certifications(work_item)
+    gates = _gates(work_item=work_item, required=required, valid_through=valid_through, kind=True)
     context = ScoringContext(
         work_item=work_item,
         criteria=criteria,
-        required_languages=required_languages,
-        valid_codes=_valid_certificate_codes(ids),
+        required_languages={lang.pk: lang.name for lang in work_item.required_languages.all()},
         manual=_manual_scores(work_item),
     )
-    facts_scored = [fit.facts for fit in scored]
-    columns = [_values(criterion, facts_scored, context) for criterion in criteria]
-    for fit, values in zip(scored, zip(*columns, strict=True) if columns else ([] for _ in scored), strict=True):
-        fit.context = context
-        fit.values = list(values)
-    eligible.sort(key=lambda fit: (-fit.total, fit.facts.name))
-    ineligible.sort(key=lambda fit: fit.facts.name)
-    return Ranking(eligible=eligible, ineligible=ineligible, valid_through=valid_through)
+    candidates = {c.provider_id: c for c in work_item.candidates.all()}
+
+    # A full ranking scores the eligible only; a chosen few (a comparison) are all scored.
+    passes = reduce(operator.and_, (gate.passes for gate in gates))
+    columns, ineligible_ids = _ranking_columns(
+        work_item=work_item, context=context, passes=passes, provider_ids=provider_ids
+    )
+    vectors = [_values(criterion, columns, context) for criterion in criteria]
+    by_provider = zip(*vectors, strict=True) if vectors else ([] for _ in columns["pk"])
+    values = dict(zip(columns["pk"], by_provider, strict=True))
+    eligible_ids = [pk for pk, ok in zip(columns["pk"], columns["eligible"], strict=True) if ok]
+    # Rows come by name, and a stable sort keeps that order among equal totals.
+    eligible_ids.sort(key=lambda pk: weighted_total(criteria, values[pk]), reverse=True)
+
+    def build(ids: list[int], *, failed: bool) -> dict[int, Fit]:
+        # A long list of ids costs more to send than asking for the whole side of the ranking the
+        # slice comes from (a semi-join) and skipping the rest.
+        within = None
+        if len(ids) > LONG_SLICE:
+            side = Provider.objects.exclude(passes) if failed else Provider.objects.filter(passes)
+            within = side.values("pk")
+        if failed:
+            described = _gate_reasons(ids, gates=gates, required=required, within=within)
+            facts = {pk: f for pk, (f, _reasons) in described.items()}
+            reasons = {pk: r for pk, (_f, r) in described.items()}
+        else:
+            wanted = set(ids)
+            names = Provider.objects.filter(pk__in=ids if within is None else within).values_list("pk", "name")
+            facts = {pk: ProviderFacts(id=pk, name=name) for pk, name in names if pk in wanted}
+            reasons = {}
+        with_scores = {pk: facts[pk] for pk in ids if pk in values}
+        if with_scores:
+            _load_explanation_facts(with_scores, columns, context, within=within)
+        return {
+            pk: Fit(
+                facts=facts[pk],
+                gate_problems=reasons.get(pk, []),
+                candidate=candidates.get(pk),
+                values=values.get(pk, ()),
+                context=context if pk in values else None,
+            )
+            for pk in ids
+        }
+
+    return Ranking(
+        eligible=Fits(eligible_ids, partial(build, failed=False)),
+        ineligible=Fits(ineligible_ids, partial(build, failed=True)),
+        valid_through=valid_through,
+    )
 
 
-def _load_scoring_facts(work_item: WorkItem, facts: dict[int, ProviderFacts], required_languages: dict, ids) -> None:
-    for provider in facts.values():
-        provider.location_classes, provider.countries, provider.language_ids = set(), set(), set()
-    class_of: dict[str, str] = {}  # a country's class, worked out once per country
-    for provider_id, country in DeliveryCenter.objects.filter(provider__in=ids).values_list("provider_id", "country"):
-        if provider_id in facts:
-            if country not in class_of:
-                class_of[country] = location_class_for(country)
-            facts[provider_id].countries.add(country)
-            facts[provider_id].location_classes.add(class_of[country])
-    if required_languages:
-        for provider_id, language_id in Provider.languages.through.objects.filter(
-            provider__in=ids, language__in=list(required_languages)
-        ).values_list("provider_id", "language_id"):
-            if provider_id in facts:
-                facts[provider_id].language_ids.add(language_id)
-    if work_item.industry_id:
+def _ranking_columns(
+    *, work_item: WorkItem, context: ScoringContext, passes: Q, provider_ids: list[int] | None
+) -> tuple[dict[str, tuple], list[int]]:
+    """The providers to score, ordered by name, as columns: id, whether it passes every gate, and
+    the numbers its computed criteria need; and the ids of the ineligible, by name.
+
+    A full ranking lets the database pick the eligible (the gates are semi-joins) and asks the
+    numbers of them alone, then subtracts them from every id by name. The numbers are hashed
+    look-ups rather than a subquery per provider, so the cost stays flat however many pass.
+    """
+    providers = Provider.objects.all() if provider_ids is None else Provider.objects.filter(pk__in=provider_ids)
+    annotations = {}
+    bases = {criterion.basis for criterion in context.criteria}
+    if CriterionBasis.INDUSTRY in bases and work_item.industry_id:
+        providers = providers.annotate(
+            experience=FilteredRelation(
+                "industry_experience", condition=Q(industry_experience__industry=work_item.industry_id)
+            )
+        )
+        annotations["industry_years"] = F("experience__years")
+    if CriterionBasis.CERTIFICATIONS in bases:
+        # How many certification types a provider holds in force today: one yes/no per type, added up.
+        in_force = ProviderCertification.objects.valid_through(timezone.localdate())
+        annotations["valid_types"] = _count_of(
+            in_force.filter(certification_type=type_id).values("provider_id")
+            for type_id in CertificationType.objects.values_list("pk", flat=True)
+        )
+    if CriterionBasis.DELIVERY in bases and context.required_languages:
+        speakers = Provider.languages.through.objects
+        annotations["languages_offered"] = _count_of(
+            speakers.filter(language=language_id).values("provider_id") for language_id in context.required_languages
+        )
+    if provider_ids is not None:
+        scored = providers.annotate(eligible=ExpressionWrapper(passes, output_field=BooleanField()))
+    else:
+        scored = providers.filter(passes).annotate(eligible=Value(True))
+    names = ["pk", "eligible", *annotations]
+    rows = list(scored.annotate(**annotations).order_by("name").values_list(*names))
+    columns = dict(zip(names, zip(*rows, strict=True) if rows else [() for _ in names], strict=True))
+    if provider_ids is not None:
+        return columns, [pk for pk, ok in zip(columns["pk"], columns["eligible"], strict=True) if not ok]
+    eligible = set(columns["pk"])
+    return columns, [pk for pk in providers.order_by("name").values_list("pk", flat=True) if pk not in eligible]
+
+
+def _count_of(provider_sets) -> Expression:
+    """How many of the given sets of provider ids hold each provider, as an SQL sum of yes/no."""
+    terms = [
+        Cast(ExpressionWrapper(Q(pk__in=ids), output_field=BooleanField()), IntegerField()) for ids in provider_sets
+    ]
+    return reduce(operator.add, terms) if terms else Value(0)
+
+
+def _load_explanation_facts(
+    facts: dict[int, ProviderFacts], columns: dict[str, tuple], context: ScoringContext, within=None
+) -> None:
+    """What the explanations of the given providers' scores read, in up to four queries. `within`,
+    a subquery holding the ids, stands in for a long list of them."""
+    bases = {criterion.basis for criterion in context.criteria}
+    ids = list(facts) if within is None else within
+    if CriterionBasis.INDUSTRY in bases and "industry_years" in columns:
         for provider_id, years, references in IndustryExperience.objects.filter(
-            provider__in=ids, industry_id=work_item.industry_id
+            provider__in=ids, industry_id=context.work_item.industry_id
         ).values_list("provider_id", "years", "reference_clients"):
             if provider_id in facts:
                 facts[provider_id].industry_years, facts[provider_id].reference_clients = years, references
-
-
-def _valid_certificate_codes(provider_ids) -> dict[int, list[str]]:
-    """Each provider's certificates in force today, by type code (types read once, not joined per row)."""
-    code_of = dict(CertificationType.objects.values_list("id", "code"))
-    codes: dict[int, list[str]] = {}
-    for provider_id, type_id in (
-        ProviderCertification.objects.valid_through(timezone.localdate())
-        .filter(provider__in=provider_ids)
-        .values_list("provider_id", "certification_type_id")
-    ):
-        codes.setdefault(provider_id, []).append(code_of[type_id])
-    return codes
+    if CriterionBasis.CERTIFICATIONS in bases:
+        for provider_id, code in (
+            ProviderCertification.objects.valid_through(timezone.localdate())
+            .filter(provider__in=ids)
+            .order_by("certification_type__code")
+            .values_list("provider_id", "certification_type__code")
+        ):
+            if provider_id in facts and code not in facts[provider_id].valid_codes:
+                facts[provider_id].valid_codes.append(code)
+    if CriterionBasis.DELIVERY in bases:
+        for provider_id, country in DeliveryCenter.objects.filter(provider__in=ids).values_list(
+            "provider_id", "country"
+        ):
+            if provider_id in facts:
+                facts[provider_id].location_classes.add(location_class_for(country))
+        if context.required_languages:
+            for provider_id, language_id in Provider.languages.through.objects.filter(
+                provider__in=ids, language__in=list(context.required_languages)
+            ).values_list("provider_id", "language_id"):
+                if provider_id in facts:
+                    facts[provider_id].language_ids.add(language_id)
 
 
 def _manual_scores(work_item: WorkItem) -> dict[tuple[int, int], tuple[float, int]]:
@@ -360,27 +472,24 @@ def _manual_scores(work_item: WorkItem) -> dict[tuple[int, int], tuple[float, in
 LOCATION_ORDER = tuple(LocationClass.values)
 
 
-def _values(criterion, providers: list[ProviderFacts], context: ScoringContext) -> list[float | None]:
-    """The criterion's 1–5 score for each provider: computed from its data, or the evaluators' average.
-    One pass per criterion over all providers, since a ranking scores thousands at once."""
-    basis = criterion.basis
+def _values(criterion, columns: dict[str, tuple], context: ScoringContext) -> list[float | None]:
+    """The criterion's 1–5 score for each provider in `columns`: computed from its data, or the
+    evaluators' average. One pass per criterion, since a ranking scores thousands at once."""
+    basis, ids = criterion.basis, columns["pk"]
     if basis == CriterionBasis.INDUSTRY:
-        if not context.work_item.industry_id:
-            return [None] * len(providers)
-        return [industry_score(p.industry_years) for p in providers]
+        if "industry_years" not in columns:
+            return [None] * len(ids)
+        return [industry_score(years or 0) for years in columns["industry_years"]]
     if basis == CriterionBasis.CERTIFICATIONS:
-        codes = context.valid_codes
-        return [certification_score(len(set(codes.get(p.id, ())))) for p in providers]
+        return [certification_score(count) for count in columns["valid_types"]]
     if basis == CriterionBasis.DELIVERY:
-        required = list(context.required_languages)
-        return [
-            delivery_score(offered=sum(1 for pk in required if pk in p.language_ids), required=len(required))
-            for p in providers
-        ]
+        required = len(context.required_languages)
+        if not required:
+            return [delivery_score(offered=0, required=0)] * len(ids)
+        return [delivery_score(offered=offered, required=required) for offered in columns["languages_offered"]]
     manual, key = context.manual, criterion.pk
     return [
-        None if (average := manual.get((p.id, key), (None, 0))[0]) is None else round(float(average), 2)
-        for p in providers
+        None if (average := manual.get((pk, key), (None, 0))[0]) is None else round(float(average), 2) for pk in ids
     ]
 
 
@@ -394,7 +503,7 @@ def _explanation(criterion, provider: ProviderFacts, context: ScoringContext) ->
         clients = f"{refs} reference client{'s' if refs != 1 else ''}"
         return f"{provider.industry_years} years in {work_item.industry}, {clients}"
     if basis == CriterionBasis.CERTIFICATIONS:
-        codes = sorted(set(context.valid_codes.get(provider.id, ())))
+        codes = provider.valid_codes
         return f"{len(codes)} valid: {', '.join(codes)}" if codes else "No valid certification"
     if basis == CriterionBasis.DELIVERY:
         classes = ", ".join(c for c in LOCATION_ORDER if c in provider.location_classes) or "no centres"
@@ -411,4 +520,13 @@ def _explanation(criterion, provider: ProviderFacts, context: ScoringContext) ->
     return f"Average of {evaluators} evaluator{'s' if evaluators != 1 else ''}"
 
 
-__all__ = ["DEFAULT_PILOT_WEEKS", "Fit", "Ranking", "gate_failures", "hard_gate_problems", "rank_providers"]
+__all__ = [
+    "DEFAULT_PILOT_WEEKS",
+    "Fit",
+    "Fits",
+    "Ranking",
+    "default_valid_through",
+    "hard_gate_problems",
+    "rank_providers",
+    "weighted_total",
+]

@@ -8,7 +8,7 @@ from vendors.models import Provider
 from .choices import CandidateStatus, CriterionBasis, WorkItemStatus
 from .models import Candidate, EvaluationCriterion, Score, WorkItem
 from .readiness import readiness_problems
-from .selectors import rank_providers
+from .selectors import hard_gate_problems
 
 DEFAULT_CRITERIA = [
     ("Industry familiarity", 25, CriterionBasis.INDUSTRY),
@@ -116,9 +116,11 @@ def candidate_set_status(*, candidate: Candidate, status: str, by=None, notes: s
             f"{CandidateStatus(status).label.lower() if status in CandidateStatus.values else status}."
         )
     if status in {CandidateStatus.SHORTLISTED, CandidateStatus.SELECTED}:
-        fit = rank_providers(work_item=candidate.work_item, provider_ids=[candidate.provider_id]).ineligible
-        if fit:
-            raise ValidationError([f"{candidate.provider} fails a hard gate:", *fit[0].gate_problems])
+        problems = hard_gate_problems(
+            provider=candidate.provider, work_item=candidate.work_item, valid_through=None, for_sourcing=True
+        )
+        if problems:
+            raise ValidationError([f"{candidate.provider} fails a hard gate:", *problems])
     if status == CandidateStatus.SELECTED:
         other = candidate.work_item.candidates.filter(status=CandidateStatus.SELECTED).exclude(pk=candidate.pk).first()
         if other:

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
@@ -20,7 +19,7 @@ from .filtersets import WorkItemFilterSet
 from .forms import CriteriaFormSet, ScoreForm, SuccessMetricFormSet, WorkItemForm, suggested_metric_formset
 from .models import Candidate, WorkItem
 from .readiness import readiness_problems
-from .selectors import DEFAULT_PILOT_WEEKS, rank_providers
+from .selectors import default_valid_through, rank_providers
 from .services import (
     PILOTABLE_STATUSES,
     candidate_add,
@@ -127,6 +126,7 @@ class WorkItemMarkReadyView(PermissionRequiredMixin, View):
 
 # --- Sourcing ----------------------------------------------------------------------------------
 
+SHOWN = 25  # eligible providers on the page before "Show 50 more"
 INELIGIBLE_SHOWN = 50
 
 
@@ -135,7 +135,7 @@ def _until(request) -> datetime.date:
     try:
         return datetime.date.fromisoformat(request.GET.get("until", ""))
     except ValueError:
-        return timezone.localdate() + datetime.timedelta(weeks=DEFAULT_PILOT_WEEKS)
+        return default_valid_through()
 
 
 class SourcingView(PermissionRequiredMixin, View):
@@ -147,7 +147,7 @@ class SourcingView(PermissionRequiredMixin, View):
         item = get_object_or_404(WorkItem.objects.select_related("industry", "service_line"), pk=pk)
         until = _until(request)
         ranking = rank_providers(work_item=item, valid_through=until)
-        shown = int(request.GET.get("show", 25)) if request.GET.get("show", "").isdigit() else 25
+        shown = int(request.GET["show"]) if request.GET.get("show", "").isdigit() else SHOWN
         candidates = item.candidates.select_related("provider").order_by("status", "provider__name")
         return render(
             request,
@@ -274,7 +274,7 @@ class CompareView(PermissionRequiredMixin, View):
         candidates = {c.provider_id: c for c in candidates}
         until = _until(request)
         ranking = rank_providers(work_item=item, valid_through=until, provider_ids=list(candidates))
-        fits = sorted(ranking.eligible + ranking.ineligible, key=lambda f: (-f.total, f.facts.name))
+        fits = sorted([*ranking.eligible, *ranking.ineligible], key=lambda f: (-f.total, f.facts.name))
         providers = {
             p.pk: p
             for p in Provider.objects.filter(pk__in=list(candidates)).prefetch_related(

@@ -15,7 +15,6 @@ from .models import (
     Provider,
     ProviderCertification,
     ServiceLine,
-    countries_in_location_class,
 )
 
 
@@ -106,9 +105,7 @@ class LocationClassFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        codes, exclude = countries_in_location_class(self.value())
-        centres = ~Q(delivery_centers__country__in=codes) if exclude else Q(delivery_centers__country__in=codes)
-        return queryset.filter(centres & Q(delivery_centers__isnull=False)).distinct()
+        return queryset.filter(pk__in=DeliveryCenter.objects.in_location_class(self.value()).values("provider_id"))
 
 
 @admin.register(Provider)

@@ -12,7 +12,6 @@ from .models import (
     Provider,
     ProviderCertification,
     ServiceLine,
-    countries_in_location_class,
 )
 
 
@@ -46,10 +45,7 @@ class ProviderFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
 
     def filter_location_class(self, queryset, name, value):
-        codes, exclude = countries_in_location_class(value)
-        centres = DeliveryCenter.objects.filter(provider=OuterRef("pk"))
-        centres = centres.exclude(country__in=codes) if exclude else centres.filter(country__in=codes)
-        return queryset.filter(Exists(centres))
+        return queryset.filter(Exists(DeliveryCenter.objects.in_location_class(value).filter(provider=OuterRef("pk"))))
 
     def filter_country(self, queryset, name, value):
         return queryset.filter(Exists(DeliveryCenter.objects.filter(provider=OuterRef("pk"), country=value)))

@@ -233,6 +233,13 @@ class Provider(models.Model):
         return [value for value in LocationClass.values if value in found]
 
 
+class DeliveryCenterQuerySet(models.QuerySet):
+    def in_location_class(self, location_class: str):
+        """Centres whose country falls in `location_class` (onshore, nearshore or offshore)."""
+        codes, exclude = countries_in_location_class(location_class)
+        return self.exclude(country__in=codes) if exclude else self.filter(country__in=codes)
+
+
 class DeliveryCenter(models.Model):
     """A site the provider delivers from; its country decides whether the work is on-, near- or offshore."""
 
@@ -242,6 +249,8 @@ class DeliveryCenter(models.Model):
     headcount = models.PositiveIntegerField(default=0)
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     history = HistoricalRecords()
+
+    objects = DeliveryCenterQuerySet.as_manager()
 
     class Meta:
         ordering = ["provider", "country", "city"]

@@ -146,12 +146,70 @@ def test_delivery_fit_counts_required_languages(setting):
 
 @pytest.mark.parametrize("size", [5, 50])
 def test_ranking_runs_a_fixed_number_of_queries(setting, size):
+    """Ranking, then reading every eligible fit's explained scores and every ineligible one's reasons."""
+    item = setting["item"]
+    item.industry = IndustryFactory()
+    item.save()
+    item.required_languages.add(LanguageFactory(code="xx", name="Xish"))
+    for basis, weight in [("industry", 25), ("certifications", 25), ("delivery", 25), ("manual", 25)]:
+        EvaluationCriterion.objects.create(work_item=item, name=basis, weight=weight, basis=basis)
     for i in range(size):
         setting["provider"](f"Provider {i:03d}")
-    with CaptureQueriesContext(connection) as queries:
-        ranking = rank_providers(work_item=setting["item"], valid_through=UNTIL)
-    assert len(ranking.eligible) == size
-    assert len(queries) == 12
+        setting["provider"](f"Unverified {i:03d}").certifications.update(verified_at=None, verified_by=None)
+    with CaptureQueriesContext(connection) as ranking_queries:
+        ranking = rank_providers(work_item=item, valid_through=UNTIL)
+    with CaptureQueriesContext(connection) as reading_queries:
+        explained = [s.explanation for fit in ranking.eligible for s in fit.scores]
+        reasons = [reason for fit in ranking.ineligible for reason in fit.gate_problems]
+    assert (len(ranking.eligible), len(ranking.ineligible)) == (size, size)
+    assert len(explained) == 4 * size
+    assert reasons[0] == "Unverified 000's ISO27001 certificate is not verified yet."
+    # Criteria, required certificates, required languages, scores, candidates, certification types,
+    # the eligible with their numbers, every id by name.
+    assert len(ranking_queries) == 8
+    # Eligible: names, industry experience, certificates, centres, languages; ineligible: gates, holdings.
+    assert len(reading_queries) == 7
+
+
+def test_sourcing_page_runs_a_fixed_number_of_queries(setting):
+    item = setting["item"]
+    for basis, weight in [("industry", 25), ("certifications", 25), ("delivery", 25), ("manual", 25)]:
+        EvaluationCriterion.objects.create(work_item=item, name=basis, weight=weight, basis=basis)
+    client = logged_in_client(UserFactory(groups=["editor"]))
+    counts = {}
+    made = 0
+    for size in (5, 60):
+        for i in range(made, size):
+            candidate_add(work_item=item, provider=setting["provider"](f"Provider {i:03d}"))
+            setting["provider"](f"Unverified {i:03d}").certifications.update(verified_at=None, verified_by=None)
+        made = size
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("scope:workitem-sourcing", args=[item.pk])).content.decode()
+        assert f"{size} eligible of {2 * size} providers" in page
+        counts[size] = len(queries)
+    assert counts == {5: 21, 60: 21}
+
+
+def test_long_slices_read_the_same_words_as_short_ones(setting, monkeypatch):
+    """Past LONG_SLICE ids a slice asks for its whole side of the ranking instead of an id list."""
+    item = setting["item"]
+    EvaluationCriterion.objects.create(work_item=item, name="Security", weight=50, basis=CriterionBasis.CERTIFICATIONS)
+    EvaluationCriterion.objects.create(work_item=item, name="Delivery", weight=50, basis=CriterionBasis.DELIVERY)
+    for i in range(6):
+        setting["provider"](f"Provider {i}")
+        setting["provider"](f"Unverified {i}").certifications.update(verified_at=None, verified_by=None)
+
+    def read():
+        ranking = rank_providers(work_item=item, valid_through=UNTIL)
+        eligible = [(f.facts.name, f.total, [s.explanation for s in f.scores]) for f in ranking.eligible[1:5]]
+        return eligible, [(f.facts.name, f.gate_problems) for f in ranking.ineligible[1:5]]
+
+    by_list = read()
+    monkeypatch.setattr("scope.selectors.LONG_SLICE", 2)
+    assert read() == by_list
+    # One valid certificate: 1 + 4 × 1/4 = 2 → 50 × 2/5 = 20; no languages required: 5 → 50.
+    assert by_list[0][0] == ("Provider 1", 70.0, ["Delivers nearshore", "1 valid: ISO27001"])
+    assert by_list[1][0] == ("Unverified 1", ["Unverified 1's ISO27001 certificate is not verified yet."])
 
 
 def test_score_outside_1_to_5_refused():

@@ -215,9 +215,16 @@ class ScoringContext:
     manual: dict[tuple[int, int], tuple[float, int]]
 
 
-def weighted_total(criteria: list[EvaluationCriterion], values: Sequence[float | None]) -> float:
-    """Out of 100: each criterion adds weight × score / 5; an unscored criterion adds nothing."""
-    return round(sum(c.weight * v / 5 for c, v in zip(criteria, values, strict=True) if v is not None), 1)
+def weighted_totals(criteria: list[EvaluationCriterion], vectors: list[list[float | None]]) -> list[float]:
+    """Each provider's total out of 100 from its criterion scores (one vector per criterion, one entry
+    per provider): each criterion adds weight × score / 5; an unscored criterion adds nothing."""
+    if not vectors:
+        return []
+    parts = [
+        [0.0 if value is None else criterion.weight * value / 5 for value in vector]
+        for criterion, vector in zip(criteria, vectors, strict=True)
+    ]
+    return [round(sum(shares), 1) for shares in zip(*parts, strict=True)]
 
 
 @dataclass
@@ -226,6 +233,7 @@ class Fit:
     gate_problems: list[str]
     candidate: Candidate | None = None
     values: Sequence[float | None] = ()  # one 1–5 score (or None) per criterion, in criteria order
+    total: float = 0.0  # weighted, out of 100
     context: ScoringContext | None = None
 
     @property
@@ -241,10 +249,6 @@ class Fit:
             CriterionScore(criterion, value, partial(_explanation, criterion, self.facts, self.context))
             for criterion, value in zip(self.context.criteria, self.values, strict=True)
         ]
-
-    @property
-    def total(self) -> float:
-        return 0.0 if self.context is None else weighted_total(self.context.criteria, self.values)
 
     @property
     def unscored(self) -> list[str]:
@@ -329,9 +333,10 @@ def rank_providers(
     vectors = [_values(criterion, columns, context) for criterion in criteria]
     by_provider = zip(*vectors, strict=True) if vectors else ([] for _ in columns["pk"])
     values = dict(zip(columns["pk"], by_provider, strict=True))
+    totals = dict(zip(columns["pk"], weighted_totals(criteria, vectors) or [0.0] * len(values), strict=True))
     eligible_ids = [pk for pk, ok in zip(columns["pk"], columns["eligible"], strict=True) if ok]
     # Rows come by name, and a stable sort keeps that order among equal totals.
-    eligible_ids.sort(key=lambda pk: weighted_total(criteria, values[pk]), reverse=True)
+    eligible_ids.sort(key=totals.__getitem__, reverse=True)
 
     def build(ids: list[int], *, failed: bool) -> dict[int, Fit]:
         # A long list of ids costs more to send than asking for the whole side of the ranking the
@@ -358,6 +363,7 @@ def rank_providers(
                 gate_problems=reasons.get(pk, []),
                 candidate=candidates.get(pk),
                 values=values.get(pk, ()),
+                total=totals.get(pk, 0.0),
                 context=context if pk in values else None,
             )
             for pk in ids
@@ -528,5 +534,5 @@ __all__ = [
     "default_valid_through",
     "hard_gate_problems",
     "rank_providers",
-    "weighted_total",
+    "weighted_totals",
 ]

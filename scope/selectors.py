@@ -19,11 +19,13 @@ from django.db.models import (
     Avg,
     BooleanField,
     Count,
+    Exists,
     Expression,
     ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
+    OuterRef,
     Q,
     Value,
 )
@@ -67,7 +69,6 @@ class ProviderFacts:
 
     id: int
     name: str
-    status: str = ""
     blocked_reason: str = ""
     location_classes: set[str] = field(default_factory=set)
     language_ids: set[int] = field(default_factory=set)
@@ -101,7 +102,7 @@ def _gates(
         gates.append(
             Gate(
                 f"gate_cert_{cert_type.pk}",
-                Q(pk__in=holders.values("provider_id")),
+                Q(Exists(holders.filter(provider=OuterRef("pk")))),
                 partial(_certificate_reason, cert_type=cert_type, title=title, valid_through=valid_through),
             )
         )
@@ -111,7 +112,7 @@ def _gates(
         gates.append(
             Gate(
                 "gate_delivery",
-                Q(pk__in=DeliveryCenter.objects.in_location_class(preferred).values("provider_id")),
+                Q(Exists(DeliveryCenter.objects.in_location_class(preferred).filter(provider=OuterRef("pk")))),
                 lambda facts: f"{facts.name} has no {label} delivery centre, which '{title}' prefers.",
             )
         )
@@ -121,7 +122,7 @@ def _gates(
         gates.append(
             Gate(
                 "gate_kind",
-                Q(pk__in=lines.values("provider_id")),
+                Q(Exists(lines.filter(provider=OuterRef("pk")))),
                 lambda facts: f"{facts.name} offers no {kind_label} service line.",
             )
         )
@@ -141,7 +142,9 @@ def _certificate_reason(
         return f"{facts.name} does not hold {cert_type.code}, which '{title}' requires."
     if not verified:
         return f"{facts.name}'s {cert_type.code} certificate is not verified yet."
-    latest = max(h.expires_on for h in verified if h.expires_on is not None)
+    latest = max((h.expires_on for h in verified if h.expires_on is not None), default=None)
+    if latest is None:  # renewed since the gates were read
+        return f"{facts.name}'s {cert_type.code} certificate was not in force through {valid_through:%d %b %Y}."
     return f"{facts.name}'s {cert_type.code} certificate expires on {latest:%d %b %Y}, before {valid_through:%d %b %Y}."
 
 
@@ -160,12 +163,12 @@ def _gate_reasons(
     rows = (
         Provider.objects.filter(pk__in=within)
         .annotate(**annotations)
-        .values_list("pk", "name", "status", "blocked_reason", *annotations)
+        .values_list("pk", "name", "blocked_reason", *annotations)
     )
     facts, failed = {}, {}
-    for pk, name, status, blocked_reason, *passed in rows:
+    for pk, name, blocked_reason, *passed in rows:
         if pk in wanted:
-            facts[pk] = ProviderFacts(id=pk, name=name, status=status, blocked_reason=blocked_reason)
+            facts[pk] = ProviderFacts(id=pk, name=name, blocked_reason=blocked_reason)
             failed[pk] = [gate for gate, ok in zip(gates, passed, strict=True) if not ok]
     if any(gate.name.startswith("gate_cert_") for gates_failed in failed.values() for gate in gates_failed):
         for provider_id, type_id, expires_on, verified_at in ProviderCertification.objects.filter(

@@ -88,6 +88,7 @@ class Gate:
     name: str
     passes: Q
     reason: Callable[[ProviderFacts], str]
+    reads_certificates: bool = False  # its reason needs the provider's holdings of the required types
 
 
 def _gates(
@@ -104,6 +105,7 @@ def _gates(
                 f"gate_cert_{cert_type.pk}",
                 Q(Exists(holders.filter(provider=OuterRef("pk")))),
                 partial(_certificate_reason, cert_type=cert_type, title=title, valid_through=valid_through),
+                reads_certificates=True,
             )
         )
     preferred = work_item.preferred_delivery
@@ -137,9 +139,10 @@ def _certificate_reason(
     facts: ProviderFacts, *, cert_type: CertificationType, title: str, valid_through: datetime.date
 ) -> str:
     """Why a required certificate does not count: not held, not verified, or ending too soon."""
-    verified = [h for h in facts.certs.get(cert_type.pk, ()) if h.verified]
-    if not facts.certs.get(cert_type.pk):
+    holdings = facts.certs.get(cert_type.pk, [])
+    if not holdings:
         return f"{facts.name} does not hold {cert_type.code}, which '{title}' requires."
+    verified = [h for h in holdings if h.verified]
     if not verified:
         return f"{facts.name}'s {cert_type.code} certificate is not verified yet."
     latest = max((h.expires_on for h in verified if h.expires_on is not None), default=None)
@@ -170,7 +173,7 @@ def _gate_reasons(
         if pk in wanted:
             facts[pk] = ProviderFacts(id=pk, name=name, blocked_reason=blocked_reason)
             failed[pk] = [gate for gate, ok in zip(gates, passed, strict=True) if not ok]
-    if any(gate.name.startswith("gate_cert_") for gates_failed in failed.values() for gate in gates_failed):
+    if any(gate.reads_certificates for gates_failed in failed.values() for gate in gates_failed):
         for provider_id, type_id, expires_on, verified_at in ProviderCertification.objects.filter(
             provider__in=within, certification_type__in=required
         ).values_list("provider_id", "certification_type_id", "expires_on", "verified_at"):
@@ -412,16 +415,19 @@ def _ranking_columns(
             speakers.filter(language=language_id).values("provider_id") for language_id in context.required_languages
         )
     if provider_ids is not None:
-        scored = providers.annotate(eligible=ExpressionWrapper(passes, output_field=BooleanField()))
-    else:
-        scored = providers.filter(passes).annotate(eligible=Value(True))
-    names = ["pk", "eligible", *annotations]
-    rows = list(scored.annotate(**annotations).order_by("name").values_list(*names))
-    columns = dict(zip(names, zip(*rows, strict=True) if rows else [() for _ in names], strict=True))
-    if provider_ids is not None:
+        annotations["eligible"] = ExpressionWrapper(passes, output_field=BooleanField())
+        columns = _columns(providers.annotate(**annotations), ["pk", *annotations])
         return columns, [pk for pk, ok in zip(columns["pk"], columns["eligible"], strict=True) if not ok]
+    columns = _columns(providers.filter(passes).annotate(**annotations), ["pk", *annotations])
+    columns["eligible"] = (True,) * len(columns["pk"])
     eligible = set(columns["pk"])
     return columns, [pk for pk in providers.order_by("name").values_list("pk", flat=True) if pk not in eligible]
+
+
+def _columns(queryset, names: list[str]) -> dict[str, tuple]:
+    """The rows of `queryset` by name, turned into one tuple per column."""
+    rows = list(queryset.order_by("name").values_list(*names))
+    return dict(zip(names, zip(*rows, strict=True) if rows else [() for _ in names], strict=True))
 
 
 def _count_of(provider_sets) -> Expression:

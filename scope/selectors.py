@@ -294,6 +294,7 @@ class Ranking:
     eligible: Fits  # ranked by weighted total, then name
     ineligible: Fits  # by name, each with the reasons it fails
     valid_through: datetime.date
+    criteria: list[EvaluationCriterion]  # in the order of every fit's scores
 
 
 def industry_score(years: int) -> int:
@@ -379,6 +380,7 @@ def rank_providers(
         eligible=Fits(eligible_ids, partial(build, failed=False)),
         ineligible=Fits(ineligible_ids, partial(build, failed=True)),
         valid_through=valid_through,
+        criteria=criteria,
     )
 
 

@@ -161,7 +161,7 @@ class SourcingView(PermissionRequiredMixin, View):
                 "ineligible": ranking.ineligible[:INELIGIBLE_SHOWN],
                 "until": until,
                 "candidates": candidates,
-                "criteria": list(item.criteria.all()),
+                "criteria": ranking.criteria,
                 "problems": readiness_problems(item),
                 "can_edit": request.user.has_perm("scope.add_candidate"),
             },
@@ -288,7 +288,7 @@ class CompareView(PermissionRequiredMixin, View):
         ]
         rows = [
             {"criterion": criterion, "cells": [column["fit"].scores[i] for column in columns]}
-            for i, criterion in enumerate(item.criteria.all())
+            for i, criterion in enumerate(ranking.criteria)
         ]
         return render(
             request,

@@ -187,7 +187,7 @@ def test_sourcing_page_runs_a_fixed_number_of_queries(setting):
             page = client.get(reverse("scope:workitem-sourcing", args=[item.pk])).content.decode()
         assert f"{size} eligible of {2 * size} providers" in page
         counts[size] = len(queries)
-    assert counts == {5: 21, 60: 21}
+    assert counts == {5: 20, 60: 20}
 
 
 def test_long_slices_read_the_same_words_as_short_ones(setting, monkeypatch):

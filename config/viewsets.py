@@ -4,11 +4,14 @@ Anonymous users are sent to sign in; signed-in users without the model permissio
 object that does not exist is a 404.
 """
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views import View
 from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -127,3 +130,56 @@ class ObjectEditView(ModelPermissionMixin, FormsetsMixin, UpdateView):
 
     def get_object_or_none(self):
         return self.get_object()
+
+
+class ConfirmForm(forms.Form):
+    """An action that needs nothing but a confirmation."""
+
+
+class LifecycleActionView(ModelPermissionMixin, View):
+    """A named lifecycle action on one record: a confirmation (or the form the action asks for) on
+    GET, the service on POST, then a message and the record's page. Configured per model with its
+    `lifecycle` and `perform`."""
+
+    permission_action = "change"
+    lifecycle = None
+    template_name = "generic/lifecycle_action.html"
+
+    def perform(self, obj, action: str, data: dict) -> str:
+        raise NotImplementedError
+
+    def get_form(self, obj, action: str, data=None) -> forms.Form:
+        return ConfirmForm(data)
+
+    def dispatch(self, request, *args, **kwargs):
+        action = kwargs.get("action", "")
+        if action not in self.lifecycle or not self.lifecycle[action].manual:
+            raise Http404("No such action.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, pk: int, action: str):
+        obj = get_object_or_404(self.model, pk=pk)
+        return self.render(obj, action, self.get_form(obj, action))
+
+    def post(self, request, pk: int, action: str):
+        obj = get_object_or_404(self.model, pk=pk)
+        form = self.get_form(obj, action, request.POST)
+        if form.is_valid():
+            try:
+                result = self.perform(obj, action, form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, result)
+                return HttpResponseRedirect(obj.get_absolute_url())
+        return self.render(obj, action, form, status=400)
+
+    def render(self, obj, action, form, status=200):
+        context = {
+            "object": obj,
+            "action_label": self.lifecycle[action].label,
+            "form": form,
+            "allowed": self.lifecycle.allows(action, obj.status),
+            "status_label": self.lifecycle.label(obj.status),
+        }
+        return render(self.request, self.template_name, context, status=status)

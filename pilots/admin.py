@@ -1,20 +1,17 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.viewsets import add_errors
+from config.admin import LifecycleAdminMixin, bulk_action
 
 from . import services
-from .choices import PilotStatus
 from .forms import action_form
+from .gate import expansion_gate, metric_proofs
+from .lifecycle import LIFECYCLE, NOT_STARTED
 from .models import (
-    MAX_WORK_ITEMS_PER_PILOT,
     Decision,
     DigestDelivery,
     DigestPreference,
@@ -23,7 +20,6 @@ from .models import (
     Pilot,
     PilotMetric,
 )
-from .selectors import ACTION_LABELS, available_actions, gate_status
 
 
 class PilotMetricInline(admin.TabularInline):
@@ -35,7 +31,7 @@ class PilotMetricInline(admin.TabularInline):
 
     @staticmethod
     def _frozen(obj) -> bool:
-        return obj is not None and obj.status != PilotStatus.PLANNED
+        return obj is not None and obj.status not in NOT_STARTED
 
     def get_readonly_fields(self, request, obj=None):
         if self._frozen(obj):
@@ -73,8 +69,14 @@ class FlagInline(admin.TabularInline):
         return False
 
 
+# Fixed once a pilot has started: what it is a pilot of, with whom, when and at what share.
+LOCKED_AFTER_START = ["provider", "work_items", "starts_on", "ends_on", "volume_share"]
+
+
 @admin.register(Pilot)
-class PilotAdmin(SimpleHistoryAdmin):
+class PilotAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
+    lifecycle = LIFECYCLE
+    status_fields = ("status", "stage", "parent", "candidate", "provider_status_before")
     list_display = [
         "name",
         "provider",
@@ -91,14 +93,18 @@ class PilotAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["provider", "work_items", "owner", "parent"]
     list_select_related = ["provider", "owner"]
     date_hierarchy = "ends_on"
-    readonly_fields = ["status", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
     inlines = [PilotMetricInline, DecisionInline, FlagInline]
-    actions = ["start_selected", "pause_selected", "resume_selected", "submit_selected", "close_selected"]
-    change_form_template = "admin/pilots/pilot/change_form.html"
+    actions = [
+        bulk_action("start", "Start selected pilots"),
+        bulk_action("pause", "Pause selected pilots"),
+        bulk_action("resume", "Resume selected pilots"),
+        bulk_action("submit_for_review", "Submit selected pilots for review"),
+        bulk_action("close", "Close selected pilots"),
+    ]
 
-    def get_readonly_fields(self, request, obj=None):
-        # Status moves only through the lifecycle actions; stages are made by expanding.
-        return [*self.readonly_fields, "stage", "parent"]
+    def locked_fields(self, obj) -> list[str]:
+        return LOCKED_AFTER_START if obj.status not in NOT_STARTED else []
 
     def get_queryset(self, request):
         return (
@@ -115,102 +121,65 @@ class PilotAdmin(SimpleHistoryAdmin):
         base = super().get_form(request, obj, **kwargs)
 
         class PilotForm(base):
+            """The planning rules of `pilot_create`: one or two pilotable work items, a provider that
+            is not blocked, and a reason when it is not the selected candidate."""
+
             def clean(self):
                 data = super().clean()
+                if "provider" not in self.fields:  # started: provider and work items are locked
+                    return data
                 items = list(data.get("work_items") or [])
-                if obj is None:
-                    problems = services.pilot_plan_problems(provider=data.get("provider"), work_items=items)
-                elif len(items) > MAX_WORK_ITEMS_PER_PILOT:
-                    problems = {"work_items": "A pilot covers one or two work items."}
-                else:
-                    problems = {}
+                provider = data.get("provider")
+                problems = services.pilot_plan_problems(provider=provider, work_items=items)
+                if provider is not None and items and not problems:
+                    _candidate, unselected = services.selection_for(provider=provider, work_items=items)
+                    if unselected and not (data.get("sourcing_note") or "").strip():
+                        problems["sourcing_note"] = unselected
                 for field, message in problems.items():
-                    self.add_error(field, message)
+                    self.add_error(field if field in self.fields else None, message)
                 return data
 
         return PilotForm
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if not change and not form.instance.metrics.exists():
-            services.pilot_copy_success_metrics(pilot=form.instance)
+    def save_model(self, request, obj, form, change):
+        """A new pilot is planned through `pilot_create`, like one planned in the browser."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        pilot = services.pilot_create(
+            name=data["name"],
+            provider=data["provider"],
+            work_items=list(data["work_items"]),
+            owner=data.get("owner"),
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            volume_share=data["volume_share"],
+            budget=data.get("budget"),
+            decision_rule=data.get("decision_rule", ""),
+            sourcing_note=data.get("sourcing_note", ""),
+            by=request.user,
+        )
+        obj.pk, obj._state.adding = pilot.pk, False
+        obj.refresh_from_db()
+        return None
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         pilot = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if pilot is not None:
-            extra_context["gate_reasons"] = gate_status(pilot)
-            if self.has_change_permission(request, pilot):
-                extra_context["lifecycle_actions"] = [
-                    (ACTION_LABELS[action], reverse("admin:pilots_pilot_lifecycle", args=[pilot.pk, action]))
-                    for action in available_actions(pilot)
-                ]
+            extra_context["gate"] = expansion_gate(pilot)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:object_id>/lifecycle/<str:action>/",
-                self.admin_site.admin_view(self.lifecycle_view),
-                name="pilots_pilot_lifecycle",
-            ),
-            *super().get_urls(),
-        ]
+    def lifecycle_form(self, request, obj, action, data=None):
+        return action_form(action, obj, data, user=request.user)
 
-    def lifecycle_view(self, request, object_id: int, action: str):
-        if action not in ACTION_LABELS:
-            raise Http404("No such action.")
-        pilot = get_object_or_404(Pilot.objects.select_related("provider", "owner"), pk=object_id)
-        if not self.has_change_permission(request, pilot):
-            raise PermissionDenied
-        form = action_form(action, pilot, request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data=form.cleaned_data)
-            except ValidationError as error:
-                add_errors(form, error)
-            else:
-                self.message_user(request, result, messages.SUCCESS)
-                return redirect("admin:pilots_pilot_change", pilot.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": pilot,
-            "form": form,
-            "action_label": ACTION_LABELS[action],
-            "gate_reasons": gate_status(pilot) if action in {"decide", "expand"} else None,
-            "title": f"{ACTION_LABELS[action]}: {pilot}",
-        }
-        return TemplateResponse(request, "admin/pilots/pilot/lifecycle.html", context)
+    def action_context(self, request, obj, action):
+        if action in {"decide", "expand"}:
+            return {"gate": expansion_gate(obj), "proofs": metric_proofs(obj)}
+        return {}
 
-    def _bulk(self, request, queryset, action: str):
-        for pilot in queryset:
-            try:
-                result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data={})
-            except ValidationError as error:
-                self.message_user(request, f"{pilot}: {' '.join(error.messages)}", messages.ERROR)
-            else:
-                self.message_user(request, result, messages.SUCCESS)
-
-    @admin.action(description="Start selected pilots", permissions=["change"])
-    def start_selected(self, request, queryset):
-        self._bulk(request, queryset, "start")
-
-    @admin.action(description="Pause selected pilots", permissions=["change"])
-    def pause_selected(self, request, queryset):
-        self._bulk(request, queryset, "pause")
-
-    @admin.action(description="Resume selected pilots", permissions=["change"])
-    def resume_selected(self, request, queryset):
-        self._bulk(request, queryset, "resume")
-
-    @admin.action(description="Submit selected pilots for review", permissions=["change"])
-    def submit_selected(self, request, queryset):
-        self._bulk(request, queryset, "submit_for_review")
-
-    @admin.action(description="Close selected pilots", permissions=["change"])
-    def close_selected(self, request, queryset):
-        self._bulk(request, queryset, "close")
+    def perform(self, request, obj, action, data):
+        return services.pilot_perform(action=action, pilot=obj, by=request.user, data=data)
 
 
 class MeasurementInline(admin.TabularInline):
@@ -241,7 +210,7 @@ class PilotMetricAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A running pilot's targets are frozen; its measurements are still entered below.
-        if obj is not None and obj.pilot.status != PilotStatus.PLANNED:
+        if obj is not None and obj.pilot.status not in NOT_STARTED:
             return [f.name for f in PilotMetric._meta.fields if f.name != "id"]
         return super().get_readonly_fields(request, obj)
 
@@ -250,6 +219,7 @@ class PilotMetricAdmin(SimpleHistoryAdmin):
         for inline_form in formset.deleted_forms:
             if inline_form.instance.pk:
                 inline_form.instance.delete()
+                services.evaluate_on_commit(pilot_id=form.instance.pilot_id)
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
                 continue
@@ -357,6 +327,9 @@ class FlagAdmin(SimpleHistoryAdmin):
         "owner_notified_at",
     ]
     actions = ["acknowledge_selected"]
+
+    def has_add_permission(self, request):
+        return False
 
     @admin.action(description="Acknowledge selected flags", permissions=["change"])
     def acknowledge_selected(self, request, queryset):

@@ -20,7 +20,7 @@ class MeasurementSource(models.TextChoices):
 
 class FlagKind(models.TextChoices):
     TARGET_MISSED = "target_missed", "Target missed"
-    NEAR_MISS = "near_miss", "Near miss"
+    NEAR_MISS = "near_miss", "At risk"
     MISSING_DATA = "missing_data", "Missing data"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence", "Insufficient evidence"
     DECISION_OVERDUE = "decision_overdue", "Decision overdue"

@@ -22,10 +22,12 @@ from django.utils import timezone
 
 from vendors.models import ProviderCertification
 
-from .choices import FlagKind, PilotStatus, Severity
+from .choices import FlagKind
+from .gate import GateAnswer, pilots_ready_to_expand
+from .lifecycle import UNDER_WAY
 from .models import DigestDelivery, Flag, Pilot
 from .periods import period_start
-from .selectors import UNDER_WAY, decisions_due, expiring_certifications, pilots_ready_to_expand
+from .selectors import decisions_due, expiring_certifications, portfolio_counts
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +50,8 @@ class Portfolio:
     today: datetime.date
     open_flags: list[Flag]
     resolved_flags: list[Flag]  # resolved in the last weeks, filtered per person by their last digest
-    decisions_due: list[Pilot]
-    ready_to_expand: list[Pilot]
+    decisions_due: list[Pilot]  # overdue first, then the next 14 days
+    ready_to_expand: list[tuple[Pilot, GateAnswer]]
     certifications: list[ProviderCertification]
     counts: dict[str, int]
     cuts: dict = field(default_factory=dict)
@@ -63,24 +65,14 @@ def load_portfolio(*, today: datetime.date | None = None, since: datetime.dateti
     flags = Flag.objects.select_related("pilot__provider", "pilot__owner", "metric")
     open_flags = list(flags.filter(resolved_at__isnull=True, pilot__status__in=UNDER_WAY).order_by("-opened_at"))
     resolved = list(flags.filter(resolved_at__gte=since).order_by("-resolved_at"))
-    due = list(decisions_due(today=today))
-    certifications = list(
-        expiring_certifications(pilot_statuses=(PilotStatus.RUNNING, PilotStatus.PLANNED), today=today)
-    )
-    counts = {
-        "running": Pilot.objects.filter(status=PilotStatus.RUNNING).count(),
-        "critical": sum(1 for f in open_flags if f.severity == Severity.CRITICAL),
-        "warnings": sum(1 for f in open_flags if f.severity == Severity.WARNING),
-        "due": len(due),
-    }
     return Portfolio(
         today=today,
         open_flags=open_flags,
         resolved_flags=resolved,
-        decisions_due=due,
+        decisions_due=list(decisions_due(today=today)),
         ready_to_expand=pilots_ready_to_expand(today=today),
-        certifications=certifications,
-        counts=counts,
+        certifications=list(expiring_certifications(today=today)),
+        counts=portfolio_counts(today=today),
     )
 
 
@@ -97,6 +89,7 @@ class Digest:
     ready_to_expand: "Section"
     certifications: "Section"
     counts: dict[str, int] = field(default_factory=dict)
+    today: datetime.date | None = None
 
     @property
     def all_clear(self) -> bool:
@@ -175,7 +168,7 @@ def _cuts(portfolio: Portfolio, since: datetime.datetime) -> dict[str, OwnedList
             "resolved": OwnedList([f for f in portfolio.resolved_flags if f.resolved_at >= since], by_pilot),
             "missing": OwnedList([f for f in portfolio.open_flags if f.kind == FlagKind.MISSING_DATA], by_pilot),
             "due": OwnedList(portfolio.decisions_due, lambda p: p),
-            "ready": OwnedList(portfolio.ready_to_expand, lambda p: p),
+            "ready": OwnedList(portfolio.ready_to_expand, lambda pair: pair[0]),
         }
     return portfolio.cuts[since]
 
@@ -197,6 +190,7 @@ def digest_for(user, portfolio: Portfolio, *, week_start: datetime.date, since: 
             portfolio.certifications[:SECTION_LIMIT], max(len(portfolio.certifications) - SECTION_LIMIT, 0)
         ),
         counts=portfolio.counts,
+        today=portfolio.today,
     )
 
 

@@ -11,24 +11,21 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from scope.choices import Cadence
 from vendors.models import ProviderCertification
 
 from .choices import FlagKind, PilotStatus, Severity
+from .lifecycle import EVALUATED, FINISHED
 from .models import Flag, Measurement, Pilot, PilotMetric
-from .periods import describe_period, due_period, next_period
+from .periods import describe_period, describe_periods, due_by, due_periods, latest_due_period
 from .rules import MISSED, NEAR_MISS, judge, number, target_text
 
 logger = logging.getLogger(__name__)
-
-# Pilots whose flags the job keeps current. Paused pilots keep the flags they had; finished
-# pilots have their flags resolved, since nobody is watching them any more.
-EVALUATED_STATUSES = (PilotStatus.RUNNING, PilotStatus.IN_REVIEW)
-FINISHED_STATUSES = (PilotStatus.FAILED, PilotStatus.EXPANDED, PilotStatus.CLOSED)
 
 FlagKey = tuple[int, int | None, str]  # (pilot, metric or None, kind)
 
@@ -60,7 +57,7 @@ def evaluate_pilots(
     """Evaluate the running and in-review pilots (all of them, or those in `pilot_ids`)."""
     today = today or timezone.localdate()
     now = timezone.now()
-    pilots_qs = Pilot.objects.filter(status__in=EVALUATED_STATUSES)
+    pilots_qs = Pilot.objects.filter(status__in=EVALUATED)
     if pilot_ids is not None:
         pilots_qs = pilots_qs.filter(pk__in=pilot_ids)
     with transaction.atomic():
@@ -85,7 +82,7 @@ def evaluate_pilots(
 
 
 def resolve_flags_of_finished_pilots(*, now: datetime.datetime | None = None) -> int:
-    return Flag.objects.open().filter(pilot__status__in=FINISHED_STATUSES).update(resolved_at=now or timezone.now())
+    return Flag.objects.open().filter(pilot__status__in=FINISHED).update(resolved_at=now or timezone.now())
 
 
 def _queue_owner_emails(flag_ids: list[int]) -> None:
@@ -95,6 +92,29 @@ def _queue_owner_emails(flag_ids: list[int]) -> None:
 
 
 # --- What should be flagged -------------------------------------------------------------------
+
+
+def _measured_due(today: datetime.date) -> Case:
+    """How many of a metric's periods up to its latest due one (and before its pilot's decision date)
+    have a measurement: compared with how many are due, it tells which metrics have a gap without
+    reading their periods."""
+
+    def count_until(bound: datetime.date):
+        counted = (
+            Measurement.objects.filter(
+                metric=OuterRef("pk"), period_start__lte=bound, period_start__lt=OuterRef("pilot__ends_on")
+            )
+            .order_by()
+            .values("metric")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+    return Case(
+        *[When(cadence=cadence, then=count_until(latest_due_period(today, cadence))) for cadence in Cadence.values],
+        output_field=IntegerField(),
+    )
 
 
 def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey, tuple[str, str]]:
@@ -107,6 +127,7 @@ def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey
         .annotate(
             latest_period=Subquery(latest.values("period_start")[:1]),
             latest_value=Subquery(latest.values("value")[:1]),
+            measured_due=_measured_due(today),
             # Samples only matter from the decision date on; skip counting for the other pilots.
             samples=Case(
                 When(pilot__ends_on__lte=today, then=Subquery(sample_count, output_field=IntegerField())),
@@ -127,26 +148,23 @@ def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey
             "min_samples",
             "latest_period",
             "latest_value",
+            "measured_due",
             "samples",
         )
     )
-    due = {}
+    due: dict[int, list[datetime.date]] = {}
     for metric in metrics:
         pilot = pilots.get(metric["pilot_id"])
         if pilot:
-            due[metric["id"]] = due_period(
+            due[metric["id"]] = due_periods(
                 today=today, cadence=metric["cadence"], starts_on=pilot["starts_on"], ends_on=pilot["ends_on"]
             )
-    due_dates = {d for d in due.values() if d}
-    present = (
-        set(
-            Measurement.objects.filter(metric__pilot__in=pilots_qs, period_start__in=due_dates).values_list(
-                "metric_id", "period_start"
-            )
-        )
-        if due_dates
-        else set()
-    )
+    # Only the metrics with fewer measurements than due periods have a gap; read just their periods.
+    gapped = [m["id"] for m in metrics if m["id"] in due and m["measured_due"] != len(due[m["id"]])]
+    measured: dict[int, set[datetime.date]] = {}
+    if gapped:
+        for metric_id, start in Measurement.objects.filter(metric__in=gapped).values_list("metric_id", "period_start"):
+            measured.setdefault(metric_id, set()).add(start)
 
     wanted: dict[FlagKey, tuple[str, str]] = {}
     for metric in metrics:
@@ -173,17 +191,17 @@ def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey
             elif verdict == NEAR_MISS:
                 wanted[(*key, FlagKind.NEAR_MISS)] = (
                     Severity.WARNING,
-                    f"{name} was {number(metric['latest_value'])} in the {period}, within "
-                    f"{number(metric['warning_margin'])} of its target ({target}).",
+                    f"{name} met its target ({target}) in the {period} with {number(metric['latest_value'])}, but "
+                    f"by less than its warning margin of {number(metric['warning_margin'])}: at risk.",
                 )
-        due_start = due.get(metric["id"])
-        if due_start and (metric["id"], due_start) not in present:
-            due_by = next_period(due_start, cadence) + datetime.timedelta(days=settings.MISSING_DATA_GRACE_DAYS)
-            wanted[(*key, FlagKind.MISSING_DATA)] = (
-                Severity.WARNING,
-                f"{name} has no measurement for the {describe_period(due_start, cadence)} "
-                f"(due by {due_by - datetime.timedelta(days=1):%d %b %Y}). Missing data is never a pass.",
-            )
+        if metric["id"] in gapped:
+            missing = [p for p in due[metric["id"]] if p not in measured.get(metric["id"], set())]
+            if missing:
+                wanted[(*key, FlagKind.MISSING_DATA)] = (
+                    Severity.WARNING,
+                    f"{name} has no measurement for the {describe_periods(missing, cadence)} "
+                    f"(due by {due_by(missing[-1], cadence):%d %b %Y}). Missing data is never a pass.",
+                )
         samples = metric["samples"] or 0
         if today >= pilot["ends_on"] and samples < metric["min_samples"]:
             wanted[(*key, FlagKind.INSUFFICIENT_EVIDENCE)] = (

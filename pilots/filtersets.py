@@ -1,10 +1,15 @@
+import datetime
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from .choices import FlagKind, PilotStatus, Severity
+from .lifecycle import UNDER_WAY
 from .models import Flag, Pilot
+from .selectors import DECISIONS_AHEAD_DAYS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -23,6 +28,11 @@ class PilotFilterSet(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(
         choices=Severity.choices, method="filter_severity", label="Open flag severity"
     )
+    decision = django_filters.ChoiceFilter(
+        choices=[("overdue", "Overdue"), ("due", f"Due in the next {DECISIONS_AHEAD_DAYS} days")],
+        method="filter_decision",
+        label="Decision",
+    )
     decision_due_before = django_filters.DateFilter(
         field_name="ends_on", lookup_expr="lte", label="Decision due by", widget=DATE
     )
@@ -30,6 +40,14 @@ class PilotFilterSet(django_filters.FilterSet):
     class Meta:
         model = Pilot
         fields = ["q", "status", "provider", "owner"]
+
+    def filter_decision(self, queryset, name, value):
+        """Pilots under way whose decision date has passed, or falls in the next two weeks."""
+        today = timezone.localdate()
+        queryset = queryset.filter(status__in=UNDER_WAY)
+        if value == "overdue":
+            return queryset.filter(ends_on__lt=today)
+        return queryset.filter(ends_on__range=(today, today + datetime.timedelta(days=DECISIONS_AHEAD_DAYS)))
 
     def filter_work_item(self, queryset, name, value):
         items = Pilot.work_items.through.objects.filter(pilot=OuterRef("pk"), workitem__title__icontains=value)

@@ -1,16 +1,21 @@
 from django import forms
 from django.forms import inlineformset_factory
 
+from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import WorkItem
-from scope.services import PILOTABLE_STATUSES
 from vendors.models import Provider
 
-from .choices import DecisionOutcome, PilotStatus
+from .choices import DecisionOutcome
+from .gate import expansion_gate
+from .lifecycle import NOT_STARTED
 from .models import DigestPreference, Pilot, PilotMetric
 from .rules import target_text
 
 
 class DecisionForm(forms.Form):
+    """The review's decision. Expand is offered only while the gate is open, or, before the decision
+    date, to the owner once the proof is there (an early decision); "early" only before the date."""
+
     outcome = forms.ChoiceField(choices=DecisionOutcome.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="Why, in a few sentences.")
     early = forms.BooleanField(
@@ -19,6 +24,21 @@ class DecisionForm(forms.Form):
     extend_to = forms.DateField(
         required=False, label="New decision date (extend only)", widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args, pilot: Pilot, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        gate = expansion_gate(pilot)
+        before_date = gate.date_reason is not None
+        is_owner = user is not None and user.pk == pilot.owner_id
+        can_expand = gate.is_open or (before_date and gate.proof_ready and is_owner)
+        if not can_expand:
+            # Not offered; a hand-made "expand" still reaches the service, which answers with the gate's reasons.
+            self.fields["outcome"].widget.choices = [
+                c for c in DecisionOutcome.choices if c[0] != DecisionOutcome.EXPAND
+            ]
+            self.fields["outcome"].help_text = "Expand is not offered: the gate to expand is closed (see above)."
+        if not before_date:
+            del self.fields["early"]
 
     def clean(self):
         data = super().clean()
@@ -34,8 +54,12 @@ class ExpandForm(forms.Form):
     starts_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(required=False, label="Decision date", widget=forms.DateInput(attrs={"type": "date"}))
     budget = forms.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
+    make_active = forms.BooleanField(
+        required=False,
+        label="The relationship is established: make the provider active (otherwise it becomes approved).",
+    )
 
-    def __init__(self, *args, pilot: Pilot, **kwargs):
+    def __init__(self, *args, pilot: Pilot, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["volume_share"].help_text = f"More than this stage's {pilot.volume_share}%."
 
@@ -57,10 +81,12 @@ class ConfirmForm(forms.Form):
 ACTION_FORMS = {"decide": DecisionForm, "expand": ExpandForm, "pause": PauseForm}
 
 
-def action_form(action: str, pilot: Pilot, data=None) -> forms.Form:
+def action_form(action: str, pilot: Pilot, data=None, *, user=None) -> forms.Form:
     """The form a lifecycle action asks for (a bare confirmation for most)."""
     form_class = ACTION_FORMS.get(action, ConfirmForm)
-    return form_class(data, pilot=pilot) if form_class is ExpandForm else form_class(data)
+    if form_class in {DecisionForm, ExpandForm}:
+        return form_class(data, pilot=pilot, user=user)
+    return form_class(data)
 
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -70,7 +96,7 @@ class PilotCreateForm(forms.ModelForm):
     """Plans a pilot through `pilot_create`, which checks the rules across rows."""
 
     work_items = forms.ModelMultipleChoiceField(
-        queryset=WorkItem.objects.filter(status__in=PILOTABLE_STATUSES).order_by("title"),
+        queryset=WorkItem.objects.filter(status__in=PILOTABLE_WORK_ITEMS).order_by("title"),
         help_text="One or two work items that passed their readiness check.",
     )
 
@@ -86,9 +112,18 @@ class PilotCreateForm(forms.ModelForm):
             "volume_share",
             "budget",
             "decision_rule",
+            "sourcing_note",
         ]
-        widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "decision_rule": forms.Textarea(attrs={"rows": 2})}
-        labels = {"ends_on": "Decision date"}
+        widgets = {
+            "starts_on": DATE_INPUT,
+            "ends_on": DATE_INPUT,
+            "decision_rule": forms.Textarea(attrs={"rows": 2}),
+            "sourcing_note": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"ends_on": "Decision date", "sourcing_note": "Why not the selected candidate"}
+        help_texts = {
+            "sourcing_note": "Needed only when the provider is not the selected candidate of a work item in sourcing.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,7 +141,7 @@ class PilotEditForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.status != PilotStatus.PLANNED:
+        if self.instance.status not in NOT_STARTED:
             for name in ("starts_on", "ends_on", "volume_share"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Fixed once the pilot started."

@@ -10,12 +10,24 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from scope.choices import Cadence, Direction
-from scope.models import WorkItem
+from scope.models import Candidate, WorkItem
+from vendors.choices import ProviderStatus
 from vendors.models import Provider
 
+from . import lifecycle
 from .choices import DecisionOutcome, FlagKind, MeasurementSource, PilotStatus, Severity
+from .rules import margin_problem
 
 MAX_WORK_ITEMS_PER_PILOT = 2
+
+
+class PilotQuerySet(models.QuerySet):
+    def open(self):
+        """Not finished: planned or under way (other apps ask through the reverse relation)."""
+        return self.filter(status__in=lifecycle.OPEN)
+
+    def under_way(self):
+        return self.filter(status__in=lifecycle.UNDER_WAY)
 
 
 class Pilot(models.Model):
@@ -48,9 +60,28 @@ class Pilot(models.Model):
     )
     decision_rule = models.TextField(blank=True, help_text="What result means expand, agreed before the start.")
     status = models.CharField(max_length=10, choices=PilotStatus.choices, default=PilotStatus.PLANNED)
+    candidate = models.ForeignKey(
+        Candidate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pilots",
+        help_text="The selected candidate the pilot was planned from.",
+    )
+    sourcing_note = models.TextField(
+        blank=True, help_text="Why this provider, when it is not the work item's selected candidate."
+    )
+    provider_status_before = models.CharField(
+        max_length=12,
+        choices=ProviderStatus.choices,
+        blank=True,
+        help_text="The provider's status when the pilot started; a stop returns it there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
+
+    objects = PilotQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_on", "name"]
@@ -112,7 +143,7 @@ class PilotMetric(models.Model):
         max_digits=14,
         decimal_places=4,
         default=Decimal("0"),
-        help_text="How close to the target, in the metric's unit, counts as a near miss.",
+        help_text="Met, but by less than this (in the metric's unit), counts as at risk.",
     )
     critical = models.BooleanField(default=False)
     cadence = models.CharField(max_length=7, choices=Cadence.choices, default=Cadence.WEEKLY)
@@ -136,6 +167,14 @@ class PilotMetric(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.pilot})"
+
+    def clean(self):
+        if self.target is not None and self.warning_margin is not None:
+            problem = margin_problem(
+                target=self.target, margin=self.warning_margin, direction=self.direction, unit=self.unit
+            )
+            if problem:
+                raise ValidationError({"warning_margin": problem})
 
 
 class Measurement(models.Model):

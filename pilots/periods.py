@@ -42,6 +42,16 @@ def last_complete_period(today: datetime.date, cadence: str) -> datetime.date:
     return previous_period(period_start(today, cadence), cadence)
 
 
+def latest_due_period(today: datetime.date, cadence: str, grace_days: int | None = None) -> datetime.date:
+    """The latest period of any pilot whose measurement should be in by now (its end plus the grace
+    days have passed)."""
+    grace = datetime.timedelta(days=settings.MISSING_DATA_GRACE_DAYS if grace_days is None else grace_days)
+    period = last_complete_period(today, cadence)
+    if next_period(period, cadence) + grace > today:
+        period = previous_period(period, cadence)
+    return period
+
+
 def due_period(
     *,
     today: datetime.date,
@@ -50,16 +60,45 @@ def due_period(
     ends_on: datetime.date,
     grace_days: int | None = None,
 ) -> datetime.date | None:
-    """The latest period whose measurement should be in by now (its end plus the grace days have
-    passed), bounded by the pilot's own periods; None when nothing is due yet."""
-    grace = datetime.timedelta(days=settings.MISSING_DATA_GRACE_DAYS if grace_days is None else grace_days)
-    period = last_complete_period(today, cadence)
-    if next_period(period, cadence) + grace > today:
-        period = previous_period(period, cadence)
-    period = min(period, last_period(ends_on, cadence))
+    """The latest period whose measurement should be in by now, bounded by the pilot's own periods;
+    None when nothing is due yet."""
+    period = min(latest_due_period(today, cadence, grace_days), last_period(ends_on, cadence))
     if period < first_period(starts_on, cadence):
         return None
     return period
+
+
+def due_periods(
+    *, today: datetime.date, cadence: str, starts_on: datetime.date, ends_on: datetime.date
+) -> list[datetime.date]:
+    """Every period of the pilot whose measurement should be in by now, oldest first."""
+    last = due_period(today=today, cadence=cadence, starts_on=starts_on, ends_on=ends_on)
+    if last is None:
+        return []
+    periods, period = [], first_period(starts_on, cadence)
+    while period <= last:
+        periods.append(period)
+        period = next_period(period, cadence)
+    return periods
+
+
+def missing_periods(
+    measured: set[datetime.date],
+    *,
+    today: datetime.date,
+    cadence: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+) -> list[datetime.date]:
+    """The due periods with no measurement, oldest first: a gap in the middle counts as much as the latest."""
+    return [
+        p for p in due_periods(today=today, cadence=cadence, starts_on=starts_on, ends_on=ends_on) if p not in measured
+    ]
+
+
+def due_by(start: datetime.date, cadence: str) -> datetime.date:
+    """The last day a period's measurement is on time: its end plus the grace days."""
+    return next_period(start, cadence) + datetime.timedelta(days=settings.MISSING_DATA_GRACE_DAYS - 1)
 
 
 def recent_periods(*, until: datetime.date, cadence: str, count: int, starts_on: datetime.date) -> list[datetime.date]:
@@ -75,3 +114,16 @@ def describe_period(start: datetime.date, cadence: str) -> str:
     if cadence == Cadence.MONTHLY:
         return f"month of {start.strftime('%B %Y')}"
     return f"week of {start.day} {start.strftime('%b %Y')}"
+
+
+def describe_periods(starts: list[datetime.date], cadence: str) -> str:
+    """'weeks of 6 Oct 2026, 20 Oct 2026 and 3 Nov 2026' or 'month of October 2026'."""
+    if len(starts) == 1:
+        return describe_period(starts[0], cadence)
+    if cadence == Cadence.MONTHLY:
+        names = [start.strftime("%B %Y") for start in starts]
+        noun = "months"
+    else:
+        names = [f"{start.day} {start.strftime('%b %Y')}" for start in starts]
+        noun = "weeks"
+    return f"{noun} of {', '.join(names[:-1])} and {names[-1]}"

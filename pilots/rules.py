@@ -1,5 +1,6 @@
 """How a measured value is judged against its target; used by evaluation, the gate and the pages."""
 
+import re
 from decimal import Decimal
 
 from config.formatting import number
@@ -10,9 +11,46 @@ NEAR_MISS = "near_miss"
 MISSED = "missed"
 
 
+def unit_bounds(unit: str) -> tuple[Decimal | None, Decimal | None]:
+    """The values a unit can take: a percentage 0–100, a score "1–5" its range, any other measure
+    (hours, cost, counts) zero or more."""
+    if unit.strip() == "%":
+        return Decimal(0), Decimal(100)
+    scale = re.search(r"(\d+(?:\.\d+)?)\s*[-–to]+\s*(\d+(?:\.\d+)?)", unit)
+    if scale:
+        return Decimal(scale[1]), Decimal(scale[2])
+    return Decimal(0), None
+
+
+def margin_problem(*, target: Decimal, margin: Decimal, direction: str, unit: str) -> str | None:
+    """Why a target and warning margin cannot work together: "met cleanly" means beating the target
+    by the margin, so target plus margin must be a value the metric can reach."""
+    low, high = unit_bounds(unit)
+    shown = with_unit(unit)
+    if high is not None and target > high:
+        return f"The target {number(target)}{shown} is above the highest possible value ({number(high)}{shown})."
+    if low is not None and target < low:
+        return f"The target {number(target)}{shown} is below the lowest possible value ({number(low)}{shown})."
+    if not margin:
+        return None
+    if direction == Direction.HIGHER_IS_BETTER and high is not None and target + margin > high:
+        return (
+            f"With a target of {number(target)}{shown}, a warning margin of {number(margin)} would need "
+            f"{number(target + margin)}{shown} to count as met without risk, above the highest possible value "
+            f"({number(high)}{shown}). Use at most {number(high - target)}."
+        )
+    if direction == Direction.LOWER_IS_BETTER and low is not None and target - margin < low:
+        return (
+            f"With a target of {number(target)}{shown}, a warning margin of {number(margin)} would need "
+            f"{number(target - margin)}{shown} to count as met without risk, below the lowest possible value "
+            f"({number(low)}{shown}). Use at most {number(target - low)}."
+        )
+    return None
+
+
 def judge(*, value: Decimal, target: Decimal, direction: str, margin: Decimal) -> str:
-    """Worse than the target is a miss; meeting it by less than the warning margin is a near miss;
-    exactly on target with no margin is met."""
+    """Worse than the target is a miss; meeting it by less than the warning margin is a near miss
+    (shown as "at risk": met, but close); exactly on target with no margin is met."""
     gap = value - target if direction == Direction.HIGHER_IS_BETTER else target - value
     if gap < 0:
         return MISSED
@@ -33,4 +71,4 @@ def with_unit(unit: str) -> str:
     return unit if unit == "%" else f" {unit}"
 
 
-__all__ = ["MET", "MISSED", "NEAR_MISS", "judge", "number", "target_text", "with_unit"]
+__all__ = ["MET", "MISSED", "NEAR_MISS", "judge", "margin_problem", "number", "target_text", "unit_bounds", "with_unit"]

@@ -1,19 +1,21 @@
-"""Reads about pilots that are more than a filter: what stops a start, and why the gate is closed."""
+"""Reads about pilots that are more than a filter: what stops a start, each metric against its
+target, and the portfolio's headline numbers (the gate to expand has its own module, `gate`)."""
 
 import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from scope.selectors import hard_gate_problems
 from vendors.models import ProviderCertification
 
 from .choices import PilotStatus, Severity
+from .lifecycle import UNDER_WAY
 from .models import Flag, Measurement, Pilot, PilotMetric
-from .periods import describe_period, due_period, last_complete_period, last_period, period_start, recent_periods
-from .rules import MISSED, judge, number, target_text
+from .periods import missing_periods
+from .rules import judge
 
 
 def start_problems(pilot: Pilot) -> list[str]:
@@ -40,166 +42,14 @@ def start_problems(pilot: Pilot) -> list[str]:
     return problems
 
 
-def gate_status(pilot: Pilot, *, early_decision: bool = False, today: datetime.date | None = None) -> list[str]:
-    """Why the gate to expand is closed, item by item; an empty list means it is open.
-
-    Open when every critical metric met its target in each of its last N complete periods (N = the
-    metric's proof minimum; a period without a measurement is not a pass), no critical flag is
-    open, and the decision date has been reached or the owner records an early decision.
-    """
-    critical = list(
-        pilot.metrics.filter(critical=True).prefetch_related(
-            Prefetch("measurements", queryset=Measurement.objects.order_by("-period_start"))
-        )
-    )
-    open_critical = list(Flag.objects.open().filter(pilot=pilot, severity=Severity.CRITICAL).select_related("metric"))
-    return gate_reasons(
-        pilot,
-        critical_metrics=critical,
-        open_critical_flags=open_critical,
-        early_decision=early_decision,
-        today=today or timezone.localdate(),
-    )
-
-
-def gate_reasons(
-    pilot: Pilot,
-    *,
-    critical_metrics: list[PilotMetric],
-    open_critical_flags: list[Flag],
-    early_decision: bool,
-    today: datetime.date,
-) -> list[str]:
-    """The gate's rule on rows already loaded (metrics with their measurements), for one or many pilots."""
-    reasons = []
-    if not critical_metrics:
-        reasons.append("No metric is marked critical, so there is nothing to prove the pilot on.")
-    for metric in critical_metrics:
-        reasons.extend(_metric_proof_problems(metric, pilot=pilot, today=today))
-    if open_critical_flags:
-        listed = "; ".join(
-            f"{flag.get_kind_display()}{f' on {flag.metric.name}' if flag.metric else ''}"
-            for flag in open_critical_flags
-        )
-        count = len(open_critical_flags)
-        reasons.append(f"{count} critical flag{'s are' if count > 1 else ' is'} open: {listed}.")
-    if today < pilot.ends_on and not early_decision:
-        reasons.append(
-            f"The decision date ({pilot.ends_on:%d %b %Y}) has not been reached; "
-            "the owner may record an early decision."
-        )
-    return reasons
-
-
-def pilots_ready_to_expand(queryset=None, *, today: datetime.date | None = None) -> list[Pilot]:
-    """Pilots whose gate to expand is open: passed ones waiting to grow, and those in review or past
-    their decision date that have the proof. A fixed number of queries, however many pilots."""
-    today = today or timezone.localdate()
-    queryset = Pilot.objects.all() if queryset is None else queryset
-    open_critical = Flag.objects.open().filter(pilot=OuterRef("pk"), severity=Severity.CRITICAL)
-    passed = list(queryset.filter(status=PilotStatus.PASSED).select_related("provider", "owner"))
-    candidates = list(
-        queryset.filter(Q(status=PilotStatus.IN_REVIEW) | Q(status=PilotStatus.RUNNING, ends_on__lte=today))
-        .filter(ends_on__lte=today)
-        .exclude(Exists(open_critical))
-        .select_related("provider", "owner")
-    )
-    ends_on = {pilot.pk: pilot.ends_on for pilot in candidates}
-    metrics = list(PilotMetric.objects.filter(pilot__in=list(ends_on), critical=True))
-    # Only the last N periods before each decision date matter; fetch from the earliest of those.
-    earliest = min(
-        (period_start(ends_on[m.pilot_id], m.cadence) - datetime.timedelta(days=31 * m.min_samples) for m in metrics),
-        default=today,
-    )
-    prefetch_related_objects(
-        metrics,
-        Prefetch(
-            "measurements", queryset=Measurement.objects.filter(period_start__gte=earliest).order_by("-period_start")
-        ),
-    )
-    by_pilot: dict[int, list[PilotMetric]] = {}
-    for m in metrics:
-        by_pilot.setdefault(m.pilot_id, []).append(m)
-    ready = [
-        pilot
-        for pilot in candidates
-        if not gate_reasons(
-            pilot,
-            critical_metrics=by_pilot.get(pilot.pk, []),
-            open_critical_flags=[],
-            early_decision=False,
-            today=today,
-        )
-    ]
-    return passed + ready
-
-
-def _metric_proof_problems(metric: PilotMetric, *, pilot: Pilot, today: datetime.date) -> list[str]:
-    if metric.target is None:
-        return [f"{metric.name} has no target."]
-    until = min(last_complete_period(today, metric.cadence), last_period(pilot.ends_on, metric.cadence))
-    periods = recent_periods(until=until, cadence=metric.cadence, count=metric.min_samples, starts_on=pilot.starts_on)
-    by_period = {m.period_start: m for m in metric.measurements.all()}
-    unit_name = "months" if metric.cadence == "monthly" else "weeks"
-    failures = []
-    for period in periods:
-        measurement = by_period.get(period)
-        if measurement is None:
-            failures.append(f"no data for the {describe_period(period, metric.cadence)}")
-        elif judge(value=measurement.value, target=metric.target, direction=metric.direction, margin=0) == MISSED:
-            failures.append(f"{number(measurement.value)} in the {describe_period(period, metric.cadence)}")
-    problems = []
-    if len(periods) < metric.min_samples:
-        problems.append(
-            f"{metric.name} has only {len(periods)} complete {unit_name} of the {metric.min_samples} needed as proof."
-        )
-    if failures:
-        met = len(periods) - len(failures)
-        target = target_text(target=metric.target, direction=metric.direction, unit=metric.unit)
-        problems.append(
-            f"{metric.name} met its target ({target}) in {met} of its last {len(periods)} {unit_name}: "
-            + "; ".join(failures)
-            + "."
-        )
-    return problems
-
-
-# The lifecycle: each named action, the statuses it starts from, and the status it leads to.
-TRANSITIONS = {
-    "start": ({PilotStatus.PLANNED}, PilotStatus.RUNNING),
-    "pause": ({PilotStatus.RUNNING}, PilotStatus.PAUSED),
-    "resume": ({PilotStatus.PAUSED}, PilotStatus.RUNNING),
-    "submit_for_review": ({PilotStatus.RUNNING}, PilotStatus.IN_REVIEW),
-    "decide": ({PilotStatus.IN_REVIEW}, None),  # expand → passed, stop → failed, extend → running
-    "expand": ({PilotStatus.PASSED}, PilotStatus.EXPANDED),
-    "close": ({PilotStatus.PASSED, PilotStatus.FAILED}, PilotStatus.CLOSED),
-}
-
-
-ACTION_LABELS = {
-    "start": "Start",
-    "pause": "Pause",
-    "resume": "Resume",
-    "submit_for_review": "Submit for review",
-    "decide": "Record decision",
-    "expand": "Expand to next stage",
-    "close": "Close",
-}
-
-
-def available_actions(pilot: Pilot) -> list[str]:
-    """The named actions the pilot's current status allows (their own preconditions still apply)."""
-    return [name for name, (sources, _) in TRANSITIONS.items() if pilot.status in sources]
-
-
 @dataclass
 class MetricOverview:
     metric: PilotMetric
     measurements: list[Measurement]  # oldest first
     latest: Measurement | None
     previous: Measurement | None
-    verdict: str  # met, near_miss, missed, missing, no_target
-    missing_period: datetime.date | None
+    verdict: str  # met, near_miss (at risk), missed, missing, not_started, no_target
+    missing: list[datetime.date]  # every due period without a measurement, oldest first
 
     @property
     def trend(self) -> str:
@@ -211,7 +61,8 @@ class MetricOverview:
 
 
 def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> list[MetricOverview]:
-    """Each metric of a pilot against its target: latest value, trend, met / missed / missing."""
+    """Each metric of a pilot against its target: latest value, trend, met / at risk / missed, and
+    every due period that has no measurement (missing data is never a pass)."""
     today = today or timezone.localdate()
     metrics = pilot.metrics.prefetch_related(
         Prefetch("measurements", queryset=Measurement.objects.select_related("recorded_by").order_by("period_start"))
@@ -220,10 +71,15 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
     for metric in metrics:
         measurements = list(metric.measurements.all())
         latest = measurements[-1] if measurements else None
-        due = None
-        if pilot.status in {PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW}:
-            due = due_period(today=today, cadence=metric.cadence, starts_on=pilot.starts_on, ends_on=pilot.ends_on)
-        missing = due if due and due not in {m.period_start for m in measurements} else None
+        missing = []
+        if pilot.status in UNDER_WAY:
+            missing = missing_periods(
+                {m.period_start for m in measurements},
+                today=today,
+                cadence=metric.cadence,
+                starts_on=pilot.starts_on,
+                ends_on=pilot.ends_on,
+            )
         if metric.target is None:
             verdict = "no_target"
         elif latest is None and pilot.status == PilotStatus.PLANNED:
@@ -241,38 +97,59 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
                 latest=latest,
                 previous=measurements[-2] if len(measurements) > 1 else None,
                 verdict=verdict,
-                missing_period=missing,
+                missing=missing,
             )
         )
     return overviews
 
 
-# Pilots not yet finished: planned, running, paused or in review.
-UNDER_WAY = (PilotStatus.PLANNED, PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW)
 DECISIONS_AHEAD_DAYS = 14
 
 
 def decisions_due(*, today: datetime.date, days: int = DECISIONS_AHEAD_DAYS):
-    """Pilots running or in review whose decision date falls in the next `days` days, soonest first."""
+    """Pilots under way whose decision is overdue or falls in the next `days` days, most overdue first."""
     return (
-        Pilot.objects.filter(
-            status__in=(PilotStatus.RUNNING, PilotStatus.IN_REVIEW),
-            ends_on__range=(today, today + datetime.timedelta(days=days)),
-        )
+        Pilot.objects.filter(status__in=UNDER_WAY, ends_on__lte=today + datetime.timedelta(days=days))
         .select_related("provider", "owner")
-        .order_by("ends_on")
+        .order_by("ends_on", "name")
     )
 
 
-def expiring_certifications(*, pilot_statuses, today: datetime.date):
-    """Certificates expired or expiring within the warning window, of providers with pilots in
-    `pilot_statuses`, soonest first."""
+def expiring_certifications(*, today: datetime.date):
+    """Certificates expired or expiring within the warning window, of providers with open pilots
+    (planned or under way), soonest first."""
     warn_until = today + datetime.timedelta(days=settings.CERT_EXPIRY_WARNING_DAYS)
     return (
         ProviderCertification.objects.filter(
-            provider__pilots__status__in=pilot_statuses, expires_on__isnull=False, expires_on__lte=warn_until
+            Exists(Pilot.objects.open().filter(provider=OuterRef("provider"))),
+            expires_on__isnull=False,
+            expires_on__lte=warn_until,
         )
         .select_related("provider", "certification_type")
-        .distinct()
-        .order_by("expires_on")
+        .order_by("expires_on", "provider__name")
     )
+
+
+def portfolio_counts(*, today: datetime.date) -> dict[str, int]:
+    """The headline numbers the dashboard and the digest both show, read the same way (four queries)."""
+    by_status = dict(Pilot.objects.under_way().values_list("status").annotate(n=Count("*")).order_by())
+    flags = dict(
+        Flag.objects.open()
+        .filter(pilot__status__in=UNDER_WAY)
+        .values_list("severity")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    decisions = Pilot.objects.under_way().aggregate(
+        due=Count("pk", filter=Q(ends_on__range=(today, today + datetime.timedelta(days=DECISIONS_AHEAD_DAYS)))),
+        overdue=Count("pk", filter=Q(ends_on__lt=today)),
+    )
+    return {
+        "under_way": sum(by_status.values()),
+        **{status: by_status.get(status, 0) for status in UNDER_WAY},
+        "critical": flags.get(Severity.CRITICAL, 0),
+        "warnings": flags.get(Severity.WARNING, 0),
+        "due": decisions["due"],
+        "overdue": decisions["overdue"],
+        "certificates": expiring_certifications(today=today).count(),
+    }

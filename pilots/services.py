@@ -10,16 +10,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.formatting import number
-from scope.choices import Cadence
-from scope.models import WorkItem
-from scope.services import PILOTABLE_STATUSES, work_item_start_piloting
+from scope.choices import Cadence, CandidateStatus, WorkItemStatus
+from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
+from scope.models import Candidate, WorkItem
+from scope.services import work_item_resume_sourcing, work_item_scale, work_item_start_piloting
 from vendors.models import Provider
-from vendors.services import provider_mark_piloting
+from vendors.services import provider_activate, provider_approve, provider_mark_piloting, provider_restore
 
 from .choices import DecisionOutcome, MeasurementSource, PilotStatus
+from .gate import expansion_gate
+from .lifecycle import LIFECYCLE, RECORDABLE
 from .models import MAX_WORK_ITEMS_PER_PILOT, Decision, Flag, Measurement, Pilot, PilotMetric
 from .periods import first_period, period_start
-from .selectors import TRANSITIONS, gate_status, start_problems
+from .selectors import start_problems
 
 DEFAULT_MIN_SAMPLES = {Cadence.WEEKLY: 4, Cadence.MONTHLY: 3}
 # Fields of a pilot metric a user may change while the pilot is planned.
@@ -27,29 +30,12 @@ EDITABLE_METRIC_FIELDS = {"name", "unit", "direction", "target", "warning_margin
 
 
 def _require(pilot: Pilot, action: str) -> None:
-    sources, _ = TRANSITIONS[action]
-    if pilot.status not in sources:
-        allowed = " or ".join(sorted(PilotStatus(s).label.lower() for s in sources))
-        raise ValidationError(
-            f"'{pilot}' is {pilot.get_status_display().lower()}; it can be {_verb(action)} only when {allowed}."
-        )
-
-
-def _verb(action: str) -> str:
-    return {
-        "start": "started",
-        "pause": "paused",
-        "resume": "resumed",
-        "submit_for_review": "submitted for review",
-        "decide": "decided",
-        "expand": "expanded",
-        "close": "closed",
-    }[action]
+    LIFECYCLE.require(action, pilot)
 
 
 def _save(pilot: Pilot, *, status: str, by, reason: str) -> Pilot:
     pilot.status = status
-    pilot._change_reason = reason
+    pilot._change_reason = reason[:100]
     pilot._history_user = by
     pilot.full_clean()
     pilot.save()
@@ -73,13 +59,21 @@ def pilot_create(
     volume_share: Decimal,
     budget: Decimal | None = None,
     decision_rule: str = "",
+    sourcing_note: str = "",
     by=None,
 ) -> Pilot:
-    """Plan a pilot of one or two work items; their success metrics become the pilot's metrics."""
+    """Plan a pilot of one or two work items; their success metrics become the pilot's metrics.
+
+    Selection carries into the pilot: with the work item's selected candidate the pilot records it;
+    a provider that is not the selected candidate of a work item in sourcing needs a reason."""
     work_items = list(dict.fromkeys(work_items))
     errors = pilot_plan_problems(provider=provider, work_items=work_items)
     if errors:
         raise ValidationError(errors)
+    candidate, unselected = selection_for(provider=provider, work_items=work_items)
+    sourcing_note = sourcing_note.strip()
+    if unselected and not sourcing_note:
+        raise ValidationError({"sourcing_note": unselected})
     pilot = Pilot(
         name=name,
         provider=provider,
@@ -89,15 +83,49 @@ def pilot_create(
         volume_share=volume_share,
         budget=budget,
         decision_rule=decision_rule,
+        candidate=candidate,
+        sourcing_note=sourcing_note if unselected else "",
         status=PilotStatus.PLANNED,
     )
-    pilot._change_reason = "Created"
+    if candidate:
+        reason = f"Planned with the selected candidate for '{candidate.work_item}'"
+    elif unselected:
+        reason = f"Planned without the selected candidate: {sourcing_note}"
+    else:
+        reason = "Planned"
+    pilot._change_reason = reason[:100]
     pilot._history_user = by
     pilot.full_clean()
     pilot.save()
     pilot.work_items.set(work_items)
     pilot_copy_success_metrics(pilot=pilot)
     return pilot
+
+
+def selection_for(*, provider: Provider, work_items: list[WorkItem]) -> tuple[Candidate | None, str]:
+    """The selected candidate the pilot is planned from, and, when the provider is not the selected
+    candidate of a work item in sourcing, the words asking why."""
+    selected = {
+        c.work_item_id: c
+        for c in Candidate.objects.filter(work_item__in=work_items, status=CandidateStatus.SELECTED).select_related(
+            "provider", "work_item"
+        )
+    }
+    candidate, missing = None, []
+    for item in work_items:
+        chosen = selected.get(item.pk)
+        if chosen and chosen.provider_id == provider.pk:
+            candidate = candidate or chosen
+        elif item.status == WorkItemStatus.SOURCING:
+            missing.append(
+                f"'{item}' has selected {chosen.provider}" if chosen else f"'{item}' has no selected candidate yet"
+            )
+    if not missing:
+        return candidate, ""
+    return candidate, (
+        f"{provider} is not the selected candidate: {'; '.join(missing)}. "
+        "To plan the pilot anyway, say why (it is kept with the pilot)."
+    )
 
 
 def pilot_plan_problems(*, provider: Provider | None, work_items: list[WorkItem]) -> dict[str, str]:
@@ -112,7 +140,7 @@ def pilot_plan_problems(*, provider: Provider | None, work_items: list[WorkItem]
         )
     else:
         for item in work_items:
-            if item.status not in PILOTABLE_STATUSES:
+            if item.status not in PILOTABLE_WORK_ITEMS:
                 errors["work_items"] = (
                     f"'{item}' is {item.get_status_display().lower()}: only a work item that passed its readiness "
                     "check can be piloted."
@@ -174,9 +202,12 @@ def pilot_start(*, pilot: Pilot, by=None) -> Pilot:
     problems = start_problems(pilot)
     if problems:
         raise ValidationError(problems)
+    cause = f"Pilot '{pilot}' started"
     for item in pilot.work_items.all():
-        work_item_start_piloting(work_item=item)
-    provider_mark_piloting(provider=pilot.provider)
+        work_item_start_piloting(work_item=item, by=by, cause=cause)
+    pilot.provider_status_before = provider_mark_piloting(provider=pilot.provider, by=by, cause=cause)
+    if pilot.stage > 1 and pilot.volume_share >= 100:
+        provider_activate(provider=pilot.provider, by=by, cause=f"Stage {pilot.stage} of '{pilot}' runs at full share")
     return _save(pilot, status=PilotStatus.RUNNING, by=by, reason="Started")
 
 
@@ -233,7 +264,8 @@ def pilot_decide(
         if by is None or by.pk != pilot.owner_id:
             raise ValidationError("Only the pilot's owner can record an early decision.")
     if outcome == DecisionOutcome.EXPAND:
-        reasons = gate_status(pilot, early_decision=early)
+        gate = expansion_gate(pilot, today=today)
+        reasons = gate.proof_reasons if early else gate.reasons
         if reasons:
             raise ValidationError(["The gate to expand is closed:", *reasons])
         status = PilotStatus.PASSED
@@ -249,7 +281,21 @@ def pilot_decide(
     decision.full_clean()
     decision.save()
     _save(pilot, status=status, by=by, reason=f"Decision: {DecisionOutcome(outcome).label.lower()}")
+    if outcome == DecisionOutcome.STOP:
+        _carry_stop(pilot, by=by)
     return decision
+
+
+def _carry_stop(pilot: Pilot, *, by) -> None:
+    """A stopped pilot sends its work items back to sourcing and its provider back to the status it
+    had before the pilot, unless another pilot under way still keeps them there."""
+    cause = f"Pilot '{pilot}' stopped"
+    others = Pilot.objects.under_way().exclude(pk=pilot.pk)
+    for item in pilot.work_items.all():
+        if not others.filter(work_items=item).exists():
+            work_item_resume_sourcing(work_item=item, by=by, cause=cause)
+    if pilot.provider_status_before and not others.filter(provider=pilot.provider_id).exists():
+        provider_restore(provider=pilot.provider, status=pilot.provider_status_before, by=by, cause=cause)
 
 
 @transaction.atomic
@@ -262,12 +308,15 @@ def pilot_expand(
     ends_on: datetime.date | None = None,
     name: str | None = None,
     budget: Decimal | None = None,
+    make_active: bool = False,
 ) -> Pilot:
     """Passed → expanded: grow into the next stage, a new planned pilot with this one as parent, a
-    larger share of volume and copies of the metrics. The gate is checked again at this moment."""
+    larger share of volume and copies of the metrics. The proof is checked again at this moment
+    (the decision to expand already settled the date). The provider becomes approved, or active
+    when the owner says the relationship is established."""
     pilot = _locked(pilot)
     _require(pilot, "expand")
-    reasons = gate_status(pilot, early_decision=True)
+    reasons = expansion_gate(pilot).proof_reasons
     if reasons:
         raise ValidationError(["The gate to expand is closed:", *reasons])
     if volume_share is None or volume_share <= pilot.volume_share:
@@ -315,23 +364,32 @@ def pilot_expand(
         for m in pilot.metrics.all()
     )
     _save(pilot, status=PilotStatus.EXPANDED, by=by, reason=f"Expanded into stage {stage}")
+    cause = f"'{pilot}' expanded into stage {stage}"
+    if make_active:
+        provider_activate(provider=pilot.provider, by=by, cause=f"{cause}; the owner made it active")
+    else:
+        provider_approve(provider=pilot.provider, by=by, cause=cause)
     return next_stage
 
 
 @transaction.atomic
 def pilot_close(*, pilot: Pilot, by=None) -> Pilot:
+    """Passed or failed → closed. A passed stage closed without growing is the last stage of a
+    success: its work items are outsourced at scale."""
     pilot = _locked(pilot)
     _require(pilot, "close")
-    return _save(pilot, status=PilotStatus.CLOSED, by=by, reason="Closed")
-
-
-RECORDABLE_STATUSES = {PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW}
+    succeeded = pilot.status == PilotStatus.PASSED
+    _save(pilot, status=PilotStatus.CLOSED, by=by, reason="Closed as a success" if succeeded else "Closed")
+    if succeeded:
+        for item in pilot.work_items.all():
+            work_item_scale(work_item=item, by=by, cause=f"Last stage '{pilot}' closed as a success")
+    return pilot
 
 
 def measurement_problems(*, metric: PilotMetric, period: datetime.date) -> dict[str, str]:
     """Field errors that stop a measurement from being recorded (used by the service and by forms)."""
     pilot = metric.pilot
-    if pilot.status not in RECORDABLE_STATUSES:
+    if pilot.status not in RECORDABLE:
         return {
             "metric": f"'{pilot}' is {pilot.get_status_display().lower()}; measurements are recorded while it runs."
         }
@@ -353,6 +411,7 @@ def measurement_record(
     sample_size: int | None = None,
     note: str = "",
     source: str = MeasurementSource.MANUAL,
+    evaluate: bool = True,
 ) -> tuple[Measurement, bool]:
     """Record one period's value; a second entry for the same period corrects the first (kept in
     history), never adds a twin. Returns the measurement and whether it was new."""
@@ -374,7 +433,17 @@ def measurement_record(
     measurement._change_reason = "Recorded" if created else "Corrected"
     measurement.full_clean()
     measurement.save()
+    if evaluate:
+        evaluate_on_commit(pilot_id=metric.pilot_id)
     return measurement, created
+
+
+def evaluate_on_commit(*, pilot_id: int) -> None:
+    """Re-evaluate the pilot once the write commits, so its flags (and the owner's email about a new
+    critical flag) follow within seconds; the hourly job stays for what time alone changes."""
+    from .tasks import queue_pilot_evaluation  # tasks import services' modules; import here to avoid a cycle
+
+    transaction.on_commit(lambda: queue_pilot_evaluation(pilot_id))
 
 
 @transaction.atomic
@@ -411,6 +480,7 @@ def pilot_perform(*, action: str, pilot: Pilot, by, data: dict) -> str:
             starts_on=data.get("starts_on"),
             ends_on=data.get("ends_on"),
             budget=data.get("budget"),
+            make_active=data.get("make_active", False),
         )
         return f"Expanded: {next_stage} is planned at {number(next_stage.volume_share)}% of the volume."
     if action == "pause":
@@ -422,7 +492,7 @@ def pilot_perform(*, action: str, pilot: Pilot, by, data: dict) -> str:
         "submit_for_review": pilot_submit_for_review,
         "close": pilot_close,
     }
-    if action not in simple:
+    if action not in simple or action not in LIFECYCLE:
         raise ValidationError(f"There is no action called '{action}'.")
     updated = simple[action](pilot=pilot, by=by)
     return f"{updated} is now {updated.get_status_display().lower()}."
@@ -434,5 +504,9 @@ def measurements_record_period(*, pilot: Pilot, period: datetime.date, entries: 
     for metric, value, sample_size in entries:
         if metric.pilot_id != pilot.pk:
             raise ValidationError(f"{metric} is not a metric of {pilot}.")
-        measurement_record(metric=metric, period=period, value=value, sample_size=sample_size, note=note, by=by)
+        measurement_record(
+            metric=metric, period=period, value=value, sample_size=sample_size, note=note, by=by, evaluate=False
+        )
+    if entries:
+        evaluate_on_commit(pilot_id=pilot.pk)
     return len(entries)

@@ -8,7 +8,8 @@ from django.conf import settings
 
 from . import digest
 from .digest import week_start_for
-from .evaluation import EVALUATED_STATUSES, evaluate_pilots, resolve_flags_of_finished_pilots
+from .evaluation import evaluate_pilots, resolve_flags_of_finished_pilots
+from .lifecycle import EVALUATED
 from .models import Pilot
 from .notifications import email_owner_about_flag
 
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
 def evaluate_all_pilots() -> dict:
     """Split the pilots under way into chunks that workers evaluate in parallel."""
-    ids = list(Pilot.objects.filter(status__in=EVALUATED_STATUSES).order_by("pk").values_list("pk", flat=True))
+    ids = list(Pilot.objects.filter(status__in=EVALUATED).order_by("pk").values_list("pk", flat=True))
     resolved = resolve_flags_of_finished_pilots()
     size = settings.EVALUATION_CHUNK_SIZE
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
@@ -30,6 +31,16 @@ def evaluate_all_pilots() -> dict:
 @shared_task(acks_late=True, soft_time_limit=300, time_limit=330)
 def evaluate_pilot_chunk(pilot_ids: list[int]) -> dict:
     return evaluate_pilots(pilot_ids=pilot_ids).as_dict()
+
+
+def queue_pilot_evaluation(pilot_id: int) -> None:
+    """Evaluate one pilot on a worker now (after a measurement was written). When the broker cannot
+    take the task, evaluate here instead: one pilot is a few queries, and its flags must not wait."""
+    try:
+        evaluate_pilot_chunk.delay([pilot_id])
+    except Exception as error:  # the broker is unreachable; the write has committed already
+        logger.warning("Could not queue the evaluation of pilot %s (%s); evaluating now", pilot_id, error)
+        evaluate_pilots(pilot_ids=[pilot_id])
 
 
 @shared_task(

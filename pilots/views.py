@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -31,22 +32,15 @@ from .forms import (
     PilotMetricFormSet,
     action_form,
 )
+from .gate import expansion_gate, metric_proofs, pilots_ready_to_expand
+from .lifecycle import LIFECYCLE, RECORDABLE, UNDER_WAY
 from .models import DigestPreference, Flag, Pilot
 from .periods import last_complete_period
-from .selectors import (
-    ACTION_LABELS,
-    UNDER_WAY,
-    available_actions,
-    decisions_due,
-    expiring_certifications,
-    gate_status,
-    metric_overviews,
-    pilots_ready_to_expand,
-)
+from .selectors import decisions_due, expiring_certifications, metric_overviews, portfolio_counts
 from .tables import FlagTable, PilotTable
 
 
-def open_flag_count(severity: str) -> Subquery:
+def open_flag_count(severity: str) -> Coalesce:
     flags = (
         Flag.objects.open()
         .filter(pilot=OuterRef("pk"), severity=severity)
@@ -55,7 +49,8 @@ def open_flag_count(severity: str) -> Subquery:
         .annotate(n=Count("*"))
         .values("n")
     )
-    return Subquery(flags, output_field=IntegerField())
+    # No open flag counts as zero, so "worst flag first" puts pilots without flags last.
+    return Coalesce(Subquery(flags, output_field=IntegerField()), 0)
 
 
 def pilots_with_flag_counts():
@@ -63,6 +58,8 @@ def pilots_with_flag_counts():
         open_critical=open_flag_count(Severity.CRITICAL), open_warning=open_flag_count(Severity.WARNING)
     )
 
+
+DASHBOARD_ROWS = 12
 
 # --- Dashboard --------------------------------------------------------------------------------
 
@@ -73,26 +70,20 @@ def dashboard(request):
     if not request.user.has_perm("pilots.view_pilot"):
         return render(request, "pilots/no_access.html", status=403)
     today = timezone.localdate()
-    running = (
+    under_way = (
         pilots_with_flag_counts()
-        .filter(status=PilotStatus.RUNNING)
+        .filter(status__in=UNDER_WAY)
         .select_related("provider", "owner")
-        .order_by("-open_critical", "-open_warning", "ends_on")[:12]
+        .order_by("-open_critical", "-open_warning", "ends_on", "name")[:DASHBOARD_ROWS]
     )
-    flag_counts = dict(Flag.objects.open().values_list("severity").annotate(n=Count("*")).order_by())
-    due = decisions_due(today=today)[:12]
-    overdue = Pilot.objects.filter(status=PilotStatus.RUNNING, ends_on__lt=today).count()
-    certifications = expiring_certifications(pilot_statuses=UNDER_WAY, today=today)[:12]
     context = {
-        "running": running,
-        "running_total": Pilot.objects.filter(status=PilotStatus.RUNNING).count(),
-        "critical_total": flag_counts.get(Severity.CRITICAL, 0),
-        "warning_total": flag_counts.get(Severity.WARNING, 0),
-        "due": due,
-        "overdue": overdue,
-        "ready": pilots_ready_to_expand(today=today)[:12],
-        "certifications": certifications,
+        "under_way": under_way,
+        "counts": portfolio_counts(today=today),
+        "due": decisions_due(today=today)[:DASHBOARD_ROWS],
+        "ready": pilots_ready_to_expand(today=today)[:DASHBOARD_ROWS],
+        "certifications": expiring_certifications(today=today)[:DASHBOARD_ROWS],
         "today": today,
+        "under_way_query": "&".join(f"status={status}" for status in UNDER_WAY),
     }
     return render(request, "pilots/dashboard.html", context)
 
@@ -123,14 +114,14 @@ class PilotDetailView(ObjectDetailView):
         flags = pilot.flags.select_related("metric", "acknowledged_by").order_by("resolved_at", "-opened_at")
         context.update(
             overviews=metric_overviews(pilot),
-            gate_reasons=gate_status(pilot),
+            gate=expansion_gate(pilot),
             open_flags=[f for f in flags if f.resolved_at is None],
             resolved_flags=[f for f in flags if f.resolved_at is not None][:20],
             decisions=pilot.decisions.select_related("decided_by"),
             next_stages=pilot.next_stages.all(),
-            actions=[(a, ACTION_LABELS[a]) for a in available_actions(pilot)] if can_change else [],
+            actions=[(t.action, t.label) for t in LIFECYCLE.available(pilot.status)] if can_change else [],
             can_change=can_change,
-            can_measure=user.has_perm("pilots.add_measurement") and pilot.status in services.RECORDABLE_STATUSES,
+            can_measure=user.has_perm("pilots.add_measurement") and pilot.status in RECORDABLE,
             history=pilot.history.select_related("history_user")[:20],
         )
         return context
@@ -162,6 +153,7 @@ class PilotCreateView(PermissionRequiredMixin, FormView):
                 volume_share=data["volume_share"],
                 budget=data.get("budget"),
                 decision_rule=data.get("decision_rule", ""),
+                sourcing_note=data.get("sourcing_note", ""),
                 by=self.request.user,
             )
         except ValidationError as error:
@@ -199,17 +191,17 @@ class PilotActionView(PermissionRequiredMixin, View):
     permission_required = "pilots.change_pilot"
 
     def dispatch(self, request, *args, **kwargs):
-        if kwargs["action"] not in ACTION_LABELS:
+        if kwargs["action"] not in LIFECYCLE:
             raise Http404("No such action.")
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, pk: int, action: str):
         pilot = get_object_or_404(Pilot.objects.select_related("provider"), pk=pk)
-        return self.render(pilot, action, action_form(action, pilot))
+        return self.render(pilot, action, action_form(action, pilot, user=request.user))
 
     def post(self, request, pk: int, action: str):
         pilot = get_object_or_404(Pilot.objects.select_related("provider"), pk=pk)
-        form = action_form(action, pilot, request.POST)
+        form = action_form(action, pilot, request.POST, user=request.user)
         if form.is_valid():
             try:
                 result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data=form.cleaned_data)
@@ -223,13 +215,18 @@ class PilotActionView(PermissionRequiredMixin, View):
         return self.render(pilot, action, form, status=400)
 
     def render(self, pilot, action, form, status=200):
+        shows_evidence = action in {"decide", "expand"}
         context = {
             "pilot": pilot,
             "action": action,
-            "action_label": ACTION_LABELS[action],
+            "action_label": LIFECYCLE[action].label,
             "form": form,
-            "allowed": action in available_actions(pilot),
-            "gate_reasons": gate_status(pilot, early_decision=True) if action in {"decide", "expand"} else None,
+            "allowed": LIFECYCLE.allows(action, pilot.status),
+            "gate": expansion_gate(pilot) if shows_evidence else None,
+            "proofs": metric_proofs(pilot) if shows_evidence else None,
+            "open_flags": pilot.flags.open().select_related("metric").order_by("severity", "kind")
+            if shows_evidence
+            else None,
             "is_owner": pilot.owner_id == self.request.user.pk,
         }
         return render(self.request, "pilots/pilot_action.html", context, status=status)

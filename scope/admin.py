@@ -1,12 +1,23 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin import LifecycleAdminMixin, bulk_action
+from config.viewsets import add_errors
+
 from .forms import CriteriaFormSetBase
+from .lifecycle import CANDIDATE, WORK_ITEM
 from .models import Candidate, EvaluationCriterion, Score, SuccessMetric, WorkItem
 from .readiness import readiness_problems
-from .services import work_item_mark_ready
+from .services import (
+    candidate_add,
+    candidate_add_problem,
+    candidate_set_status,
+    score_check,
+    score_record,
+    work_item_perform,
+)
 
 
 class SuccessMetricInline(admin.TabularInline):
@@ -21,10 +32,17 @@ class EvaluationCriterionInline(admin.TabularInline):
 
 
 class CandidateInline(admin.TabularInline):
+    """Candidates are added and moved on the sourcing page or in the candidate admin, through the
+    sourcing services; here they are listed."""
+
     model = Candidate
     extra = 0
-    autocomplete_fields = ["provider"]
+    fields = ["provider", "status", "notes"]
+    readonly_fields = fields
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ReadinessFilter(admin.SimpleListFilter):
@@ -43,7 +61,8 @@ class ReadinessFilter(admin.SimpleListFilter):
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(SimpleHistoryAdmin):
+class WorkItemAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
+    lifecycle = WORK_ITEM
     list_display = [
         "title",
         "kind",
@@ -71,7 +90,10 @@ class WorkItemAdmin(SimpleHistoryAdmin):
     list_select_related = ["service_line", "industry", "owner"]
     readonly_fields = ["readiness_problems_display", "created_at", "updated_at"]
     inlines = [SuccessMetricInline, EvaluationCriterionInline, CandidateInline]
-    actions = ["mark_ready"]
+    actions = [
+        bulk_action("mark_ready", "Mark selected draft work items ready"),
+        bulk_action("retire", "Retire selected work items"),
+    ]
     fieldsets = [
         (None, {"fields": ["title", "description", "kind", "service_line", "industry", "business_unit", "owner"]}),
         (
@@ -106,15 +128,9 @@ class WorkItemAdmin(SimpleHistoryAdmin):
             return "None: the work item can go to sourcing."
         return format_html_join("", "<p>• {}</p>", ((p,) for p in problems))
 
-    @admin.action(description="Mark selected draft work items ready")
-    def mark_ready(self, request, queryset):
-        for item in queryset:
-            try:
-                work_item_mark_ready(work_item=item)
-            except ValidationError as exc:
-                self.message_user(request, f"{item}: {' '.join(exc.messages)}", messages.ERROR)
-            else:
-                self.message_user(request, f"{item} is ready for sourcing.", messages.SUCCESS)
+    def perform(self, request, obj, action, data):
+        item = work_item_perform(work_item=obj, action=action, by=request.user)
+        return f"{item}: {item.get_status_display().lower()}."
 
 
 @admin.register(SuccessMetric)
@@ -127,34 +143,123 @@ class SuccessMetricAdmin(SimpleHistoryAdmin):
 
 
 class ScoreInline(admin.TabularInline):
+    """Scores are given by evaluators on the scoring page (through the scoring service); listed here."""
+
     model = Score
     extra = 0
-    autocomplete_fields = ["evaluator"]
+    fields = ["criterion", "evaluator", "value", "comment", "scored_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Candidate)
-class CandidateAdmin(SimpleHistoryAdmin):
+class CandidateAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
+    lifecycle = CANDIDATE
     list_display = ["provider", "work_item", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["provider__name", "work_item__title"]
     autocomplete_fields = ["work_item", "provider"]
     list_select_related = ["provider", "work_item"]
     inlines = [ScoreInline]
+    actions = [
+        bulk_action("shortlist", "Shortlist selected candidates"),
+        bulk_action("reject", "Reject selected candidates"),
+        bulk_action("back_to_long_list", "Move selected candidates back to the long list"),
+    ]
+
+    def locked_fields(self, obj) -> list[str]:
+        return ["work_item", "provider"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = super().get_form(request, obj, **kwargs)
+
+        class CandidateForm(base):
+            def clean(self):
+                data = super().clean()
+                if obj is None and data.get("work_item") and data.get("provider"):
+                    problem = candidate_add_problem(work_item=data["work_item"], provider=data["provider"])
+                    if problem:
+                        self.add_error(None, problem)
+                return data
+
+        return CandidateForm
+
+    def save_model(self, request, obj, form, change):
+        """A new candidate goes on the long list through `candidate_add`."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        candidate = candidate_add(
+            work_item=data["work_item"], provider=data["provider"], notes=data.get("notes", ""), by=request.user
+        )
+        obj.pk, obj._state.adding = candidate.pk, False
+        obj.refresh_from_db()
+        return None
+
+    def perform(self, request, obj, action, data):
+        candidate = candidate_set_status(candidate=obj, status=CANDIDATE[action].target, by=request.user)
+        return f"{candidate.provider}: {candidate.get_status_display().lower()}."
 
 
 @admin.register(EvaluationCriterion)
 class EvaluationCriterionAdmin(SimpleHistoryAdmin):
+    """Read-only here: a work item's criteria are edited together, as a set whose weights total 100,
+    on the work item (in the browser or its admin page)."""
+
     list_display = ["name", "work_item", "weight", "basis"]
     list_filter = ["basis"]
     search_fields = ["name", "work_item__title"]
-    autocomplete_fields = ["work_item"]
     list_select_related = ["work_item"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Score)
 class ScoreAdmin(SimpleHistoryAdmin):
+    """Scores go through the scoring service: manual criteria only, 1–5, eligible candidates."""
+
     list_display = ["candidate", "criterion", "evaluator", "value", "scored_at"]
     list_filter = ["value", "criterion__name"]
     search_fields = ["candidate__provider__name", "candidate__work_item__title", "evaluator__username"]
     autocomplete_fields = ["candidate", "criterion", "evaluator"]
     list_select_related = ["candidate__provider", "candidate__work_item", "criterion", "evaluator"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["candidate", "criterion", "evaluator"] if obj is not None else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = super().get_form(request, obj, **kwargs)
+
+        class ScoreForm(base):
+            def clean(self):
+                data = super().clean()
+                candidate = data.get("candidate") or (obj.candidate if obj else None)
+                criterion = data.get("criterion") or (obj.criterion if obj else None)
+                evaluator = data.get("evaluator") or (obj.evaluator if obj else None)
+                if candidate and criterion and evaluator:
+                    try:
+                        score_check(candidate=candidate, criterion=criterion)
+                    except ValidationError as error:
+                        add_errors(self, error)
+                return data
+
+        return ScoreForm
+
+    def save_model(self, request, obj, form, change):
+        score = score_record(
+            candidate=obj.candidate,
+            criterion=obj.criterion,
+            evaluator=obj.evaluator,
+            value=obj.value,
+            comment=obj.comment,
+        )
+        obj.pk, obj._state.adding = score.pk, False

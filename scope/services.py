@@ -4,11 +4,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from vendors.models import Provider
+from vendors.services import provider_shortlist_for
 
 from .choices import CandidateStatus, CriterionBasis, WorkItemStatus
+from .lifecycle import CANDIDATE, GATED_CANDIDATE, SOURCEABLE, WORK_ITEM, candidate_action_to
 from .models import Candidate, EvaluationCriterion, Score, WorkItem
 from .readiness import readiness_problems
 from .selectors import hard_gate_problems
+
+# The history keeps a reason of at most this many characters.
+REASON_LENGTH = 100
 
 DEFAULT_CRITERIA = [
     ("Industry familiarity", 25, CriterionBasis.INDUSTRY),
@@ -18,42 +23,76 @@ DEFAULT_CRITERIA = [
     ("References", 15, CriterionBasis.MANUAL),
 ]
 
-# A work item that passed its readiness check can be piloted; a scaled one again, with another
-# provider or for another share.
-PILOTABLE_STATUSES = {WorkItemStatus.READY, WorkItemStatus.SOURCING, WorkItemStatus.PILOTING, WorkItemStatus.SCALED}
 
-
-def _set_status(work_item: WorkItem, status: str, reason: str) -> WorkItem:
+def _set_status(work_item: WorkItem, status: str, reason: str, by=None) -> WorkItem:
     work_item.status = status
-    work_item._change_reason = reason
+    work_item._change_reason = reason[:REASON_LENGTH]
+    work_item._history_user = by
     work_item.full_clean()
     work_item.save()
     return work_item
 
 
+def _locked(work_item: WorkItem) -> WorkItem:
+    return WorkItem.objects.select_for_update().get(pk=work_item.pk)
+
+
 @transaction.atomic
-def work_item_mark_ready(*, work_item: WorkItem) -> WorkItem:
+def work_item_mark_ready(*, work_item: WorkItem, by=None) -> WorkItem:
     """Draft → ready, only when the readiness check finds no problem."""
+    work_item = _locked(work_item)
     if work_item.status != WorkItemStatus.DRAFT:
         raise ValidationError(
-            f"Only a draft work item can be marked ready; this one is {work_item.get_status_display()}."
+            f"Only a draft work item can be marked ready; this one is {work_item.get_status_display().lower()}."
         )
     problems = readiness_problems(work_item)
     if problems:
         raise ValidationError(problems)
-    return _set_status(work_item, WorkItemStatus.READY, "Marked ready")
+    return _set_status(work_item, WorkItemStatus.READY, "Marked ready", by)
 
 
 @transaction.atomic
-def work_item_start_piloting(*, work_item: WorkItem) -> WorkItem:
-    """Called when a pilot of the item starts: the item is now being proven."""
-    if work_item.status in {WorkItemStatus.PILOTING, WorkItemStatus.SCALED}:
-        return work_item
-    if work_item.status not in PILOTABLE_STATUSES:
+def work_item_perform(*, work_item: WorkItem, action: str, by=None) -> WorkItem:
+    """A transition people make on a work item: mark ready, retire, reopen."""
+    if action not in WORK_ITEM or not WORK_ITEM[action].manual:
+        raise ValidationError(f"There is no work item action called '{action}'.")
+    if action == "mark_ready":
+        return work_item_mark_ready(work_item=work_item, by=by)
+    work_item = _locked(work_item)
+    transition = WORK_ITEM.require(action, work_item)
+    return _set_status(work_item, transition.target, transition.done.capitalize(), by)
+
+
+def _follow(work_item: WorkItem, action: str, *, by, cause: str) -> WorkItem:
+    """Take a transition that follows from sourcing or a pilot when the item's status allows it."""
+    work_item = _locked(work_item)
+    if WORK_ITEM.allows(action, work_item.status):
+        _set_status(work_item, WORK_ITEM[action].target, cause, by)
+    return work_item
+
+
+@transaction.atomic
+def work_item_start_piloting(*, work_item: WorkItem, by=None, cause: str = "Pilot started") -> WorkItem:
+    """A pilot of the item started: the item is now being proven (a scaled one stays scaled)."""
+    work_item = _locked(work_item)
+    if work_item.status not in SOURCEABLE:
         raise ValidationError(
-            f"'{work_item}' is {work_item.get_status_display()}; only a ready or sourcing work item can be piloted."
+            f"'{work_item}' is {work_item.get_status_display().lower()}; only a ready or sourcing work item can be "
+            "piloted."
         )
-    return _set_status(work_item, WorkItemStatus.PILOTING, "Pilot started")
+    return _follow(work_item, "start_piloting", by=by, cause=cause)
+
+
+@transaction.atomic
+def work_item_resume_sourcing(*, work_item: WorkItem, by=None, cause: str) -> WorkItem:
+    """A pilot of the item stopped and no other pilot proves it: look for a provider again."""
+    return _follow(work_item, "resume_sourcing", by=by, cause=cause)
+
+
+@transaction.atomic
+def work_item_scale(*, work_item: WorkItem, by=None, cause: str) -> WorkItem:
+    """The item's last stage closed as a success: the work is outsourced at scale."""
+    return _follow(work_item, "scale", by=by, cause=cause)
 
 
 @transaction.atomic
@@ -77,31 +116,30 @@ def criteria_weight_problem(weights: list[int]) -> str | None:
 
 # --- Sourcing ----------------------------------------------------------------------------------
 
-CANDIDATE_MOVES = {
-    CandidateStatus.LONG_LIST: {CandidateStatus.SHORTLISTED, CandidateStatus.REJECTED},
-    CandidateStatus.SHORTLISTED: {CandidateStatus.SELECTED, CandidateStatus.REJECTED, CandidateStatus.LONG_LIST},
-    CandidateStatus.REJECTED: {CandidateStatus.LONG_LIST},
-    CandidateStatus.SELECTED: {CandidateStatus.SHORTLISTED},
-}
-SOURCEABLE_STATUSES = {WorkItemStatus.READY, WorkItemStatus.SOURCING, WorkItemStatus.PILOTING, WorkItemStatus.SCALED}
+
+def candidate_add_problem(*, work_item: WorkItem, provider: Provider) -> str | None:
+    """Why `provider` cannot go on the work item's long list (used by the service and by forms)."""
+    if work_item.status not in SOURCEABLE:
+        return (
+            f"'{work_item}' is {work_item.get_status_display().lower()}: fix its readiness problems and mark it "
+            "ready before sourcing providers."
+        )
+    if Candidate.objects.filter(work_item=work_item, provider=provider).exists():
+        return f"{provider} is already a candidate for '{work_item}'."
+    return None
 
 
 @transaction.atomic
 def candidate_add(*, work_item: WorkItem, provider: Provider, notes: str = "", by=None) -> Candidate:
     """Put a provider on the work item's long list; a ready work item is now being sourced."""
-    if work_item.status not in SOURCEABLE_STATUSES:
-        raise ValidationError(
-            f"'{work_item}' is {work_item.get_status_display().lower()}: fix its readiness problems and mark it "
-            "ready before sourcing providers."
-        )
-    if Candidate.objects.filter(work_item=work_item, provider=provider).exists():
-        raise ValidationError(f"{provider} is already a candidate for '{work_item}'.")
+    problem = candidate_add_problem(work_item=work_item, provider=provider)
+    if problem:
+        raise ValidationError(problem)
     candidate = Candidate(work_item=work_item, provider=provider, notes=notes, status=CandidateStatus.LONG_LIST)
     candidate._history_user = by
     candidate.full_clean()
     candidate.save()
-    if work_item.status == WorkItemStatus.READY:
-        _set_status(work_item, WorkItemStatus.SOURCING, "Sourcing started")
+    _follow(work_item, "start_sourcing", by=by, cause=f"Sourcing started: {provider} on the long list")
     return candidate
 
 
@@ -110,17 +148,14 @@ def candidate_set_status(*, candidate: Candidate, status: str, by=None, notes: s
     """Move a candidate along long list → shortlisted → selected (or rejected). Shortlisting and
     selecting need a provider that passes the hard gates; only one candidate is selected."""
     candidate = Candidate.objects.select_for_update().select_related("provider", "work_item").get(pk=candidate.pk)
-    if status not in CANDIDATE_MOVES.get(candidate.status, set()):
+    action = candidate_action_to(candidate.status, status)
+    if action is None:
         raise ValidationError(
             f"{candidate.provider} is {candidate.get_status_display().lower()}; it cannot move to "
             f"{CandidateStatus(status).label.lower() if status in CandidateStatus.values else status}."
         )
-    if status in {CandidateStatus.SHORTLISTED, CandidateStatus.SELECTED}:
-        problems = hard_gate_problems(
-            provider=candidate.provider, work_item=candidate.work_item, valid_through=None, for_sourcing=True
-        )
-        if problems:
-            raise ValidationError([f"{candidate.provider} fails a hard gate:", *problems])
+    if status in GATED_CANDIDATE:
+        candidate_gate_check(candidate=candidate, doing=CANDIDATE[action].label.lower())
     if status == CandidateStatus.SELECTED:
         other = candidate.work_item.candidates.filter(status=CandidateStatus.SELECTED).exclude(pk=candidate.pk).first()
         if other:
@@ -129,19 +164,43 @@ def candidate_set_status(*, candidate: Candidate, status: str, by=None, notes: s
     if notes is not None:
         candidate.notes = notes
     candidate._history_user = by
-    candidate._change_reason = CandidateStatus(status).label
+    candidate._change_reason = CANDIDATE[action].done.capitalize()
     candidate.full_clean()
     candidate.save()
+    if status == CandidateStatus.SHORTLISTED:
+        provider_shortlist_for(provider=candidate.provider, by=by, cause=f"Shortlisted for '{candidate.work_item}'")
     return candidate
+
+
+def candidate_gate_check(*, candidate: Candidate, doing: str) -> None:
+    """Refuse `doing` (shortlist, select, score) for a candidate that fails a hard gate, with the reasons."""
+    problems = hard_gate_problems(
+        provider=candidate.provider, work_item=candidate.work_item, valid_through=None, for_sourcing=True
+    )
+    if problems:
+        raise ValidationError([f"{candidate.provider} fails a hard gate, so you cannot {doing} it:", *problems])
+
+
+def score_check(*, candidate: Candidate, criterion: EvaluationCriterion) -> None:
+    """Refuse a score the rules do not allow, with the reasons (used by the service and by forms)."""
+    if criterion.basis != CriterionBasis.MANUAL:
+        raise ValidationError(f"'{criterion.name}' is computed from the provider's data, not scored by hand.")
+    if criterion.work_item_id != candidate.work_item_id:
+        raise ValidationError({"criterion": "Pick a criterion of the candidate's own work item."})
+    if candidate.status == CandidateStatus.REJECTED:
+        raise ValidationError(f"{candidate.provider} was rejected; move it back to the long list to score it.")
+    candidate_gate_check(candidate=candidate, doing="score")
 
 
 @transaction.atomic
 def score_record(
     *, candidate: Candidate, criterion: EvaluationCriterion, evaluator, value: int, comment: str = ""
 ) -> Score:
-    """One evaluator's 1–5 score of a candidate on a manual criterion; scoring again replaces it."""
-    if criterion.basis != CriterionBasis.MANUAL:
-        raise ValidationError(f"'{criterion.name}' is computed from the provider's data, not scored by hand.")
+    """One evaluator's 1–5 score of a candidate on a manual criterion; scoring again replaces it.
+    Only an eligible candidate, not rejected, is scored."""
+    if not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValidationError({"value": "A score is from 1 to 5."})
+    score_check(candidate=candidate, criterion=criterion)
     score = Score.objects.filter(candidate=candidate, criterion=criterion, evaluator=evaluator).first()
     if score is None:
         score = Score(candidate=candidate, criterion=criterion, evaluator=evaluator)

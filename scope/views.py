@@ -17,11 +17,11 @@ from vendors.models import Provider, ProviderCertification
 from .choices import CandidateStatus
 from .filtersets import WorkItemFilterSet
 from .forms import CriteriaFormSet, ScoreForm, SuccessMetricFormSet, WorkItemForm, suggested_metric_formset
+from .lifecycle import PILOTABLE
 from .models import Candidate, WorkItem
 from .readiness import readiness_problems
 from .selectors import default_valid_through, rank_providers
 from .services import (
-    PILOTABLE_STATUSES,
     candidate_add,
     candidate_set_status,
     score_record,
@@ -59,7 +59,7 @@ class WorkItemDetailView(ObjectDetailView):
             pilots=item.pilots.select_related("provider").order_by("-starts_on"),
             history=item.history.select_related("history_user")[:15],
             can_edit=self.request.user.has_perm("scope.change_workitem"),
-            can_plan=self.request.user.has_perm("pilots.add_pilot") and item.status in PILOTABLE_STATUSES,
+            can_plan=self.request.user.has_perm("pilots.add_pilot") and item.status in PILOTABLE,
         )
         return context
 

@@ -39,6 +39,7 @@ APP_RULES = {
     "vendors:provider-add": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 200)},
     "vendors:provider-detail": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "vendors:provider-edit": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 200)},
+    "vendors:provider-action": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 400)},
     "vendors:certification-evidence": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "scope:workitem-list": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "scope:workitem-add": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 200)},
@@ -124,7 +125,7 @@ def url_for(name: str, route: str, converters: dict, objects) -> str:
         elif param == "name":
             kwargs[param] = objects["cert"].evidence.name
         elif param == "action":
-            kwargs[param] = "decide"
+            kwargs[param] = "block" if name.startswith("vendors:") else "decide"
         elif param == "user_id":
             kwargs[param] = objects["pilot"].owner_id  # someone else's digest
         else:
@@ -199,6 +200,7 @@ def test_unknown_action_and_evidence_answer_404():
     client = client_for(EDITOR)
     pilot = PilotFactory()
     assert client.get(reverse("pilots:pilot-action", args=[pilot.pk, "explode"])).status_code == 404
+    assert client.get(reverse("vendors:provider-action", args=[pilot.provider_id, "restore"])).status_code == 404
     assert client.post(reverse("pilots:flag-acknowledge", args=[987654])).status_code == 404
     assert client.get(reverse("vendors:certification-evidence", args=["../../etc/passwd"])).status_code == 404
     assert client.get("/media/evidence/provider-1/iso.pdf").status_code == 404  # never served publicly

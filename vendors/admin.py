@@ -1,9 +1,13 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin import ConfirmForm, LifecycleAdminMixin, bulk_action
+
 from .choices import CertificationStatus, LocationClass
+from .lifecycle import LIFECYCLE
 from .models import (
     CertificationType,
     Contact,
@@ -16,6 +20,7 @@ from .models import (
     ProviderCertification,
     ServiceLine,
 )
+from .services import provider_perform
 
 
 @admin.register(Industry)
@@ -108,8 +113,18 @@ class LocationClassFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=DeliveryCenter.objects.in_location_class(self.value()).values("provider_id"))
 
 
+class BlockForm(forms.Form):
+    reason = forms.CharField(
+        error_messages={"required": "Say why the provider is blocked."},
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the provider may not start pilots.",
+    )
+
+
 @admin.register(Provider)
-class ProviderAdmin(SimpleHistoryAdmin):
+class ProviderAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
+    lifecycle = LIFECYCLE
+    status_fields = ("status", "blocked_reason")
     list_display = [
         "name",
         "status",
@@ -126,6 +141,11 @@ class ProviderAdmin(SimpleHistoryAdmin):
     inlines = [DeliveryCenterInline, ProviderCertificationInline, IndustryExperienceInline, ContactInline]
     list_select_related = ["owner"]
     readonly_fields = ["created_at", "updated_at"]
+    actions = [
+        bulk_action("shortlist", "Mark selected providers shortlisted"),
+        bulk_action("unblock", "Unblock selected providers"),
+        bulk_action("offboard", "Offboard selected providers"),
+    ]
     fieldsets = [
         (None, {"fields": ["name", "website", "headquarters_country", "description", "owner"]}),
         ("Offer", {"fields": ["service_lines", "languages", "pricing_models"]}),
@@ -151,6 +171,13 @@ class ProviderAdmin(SimpleHistoryAdmin):
                 ),
             )
         )
+
+    def lifecycle_form(self, request, obj, action, data=None):
+        return BlockForm(data) if action == "block" else ConfirmForm(data)
+
+    def perform(self, request, obj, action, data):
+        provider = provider_perform(provider=obj, action=action, by=request.user, reason=data.get("reason", ""))
+        return f"{provider}: {provider.get_status_display().lower()}."
 
     @admin.display(description="Delivery options")
     def delivery_options_display(self, obj):

@@ -8,6 +8,8 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ProviderForm(forms.ModelForm):
+    """The profile; the status changes through the provider's actions (block, offboard, …) and pilots."""
+
     website = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
@@ -16,18 +18,13 @@ class ProviderForm(forms.ModelForm):
             "name",
             "website",
             "headquarters_country",
-            "status",
             "owner",
             "service_lines",
             "languages",
             "pricing_models",
             "description",
-            "blocked_reason",
         ]
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 3}),
-            "blocked_reason": forms.Textarea(attrs={"rows": 2}),
-        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 class CertificationForm(forms.ModelForm):

@@ -9,5 +9,6 @@ urlpatterns = [
     path("providers/new/", views.ProviderCreateView.as_view(), name="provider-add"),
     path("providers/<int:pk>/", views.ProviderDetailView.as_view(), name="provider-detail"),
     path("providers/<int:pk>/edit/", views.ProviderEditView.as_view(), name="provider-edit"),
+    path("providers/<int:pk>/actions/<str:action>/", views.ProviderActionView.as_view(), name="provider-action"),
     path("evidence/<path:name>", views.certification_evidence, name="certification-evidence"),
 ]

@@ -1,5 +1,6 @@
 import mimetypes
 
+from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.http import FileResponse, Http404
@@ -7,22 +8,29 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from config.viewsets import ObjectCreateView, ObjectDetailView, ObjectEditView, ObjectListView
+from config.viewsets import (
+    ConfirmForm,
+    LifecycleActionView,
+    ObjectCreateView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+)
 
 from .filtersets import ProviderFilterSet
 from .forms import CertificationFormSet, ContactFormSet, DeliveryCenterFormSet, IndustryExperienceFormSet, ProviderForm
+from .lifecycle import LIFECYCLE
 from .models import IndustryExperience, Provider, ProviderCertification
+from .services import provider_perform
 from .tables import ProviderTable
-
-# Pilots of these statuses are finished; every other pilot counts as open. The names are the
-# pilots app's statuses, read through the reverse relation so this app imports nothing of it.
-FINISHED_PILOT_STATUSES = ("failed", "expanded", "closed")
 
 
 def providers_for_list():
+    # The pilots app says which of its pilots are open; this app reads them through the reverse
+    # relation and imports nothing of it.
     open_pilots = (
-        Provider.pilots.rel.related_model.objects.filter(provider=OuterRef("pk"))  # the Pilot model
-        .exclude(status__in=FINISHED_PILOT_STATUSES)
+        Provider.pilots.rel.related_model.objects.open()
+        .filter(provider=OuterRef("pk"))
         .order_by()
         .values("provider")
         .annotate(n=Count("*"))
@@ -72,6 +80,7 @@ class ProviderDetailView(ObjectDetailView):
         context["pilots"] = provider.pilots.select_related("owner").order_by("-starts_on")
         context["history"] = provider.history.select_related("history_user")[:15]
         context["can_edit"] = self.request.user.has_perm("vendors.change_provider")
+        context["actions"] = LIFECYCLE.available(provider.status) if context["can_edit"] else []
         return context
 
 
@@ -121,3 +130,25 @@ def certification_evidence(request, name: str):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class BlockForm(forms.Form):
+    reason = forms.CharField(
+        error_messages={"required": "Say why the provider is blocked."},
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the provider may not start new pilots.",
+    )
+
+
+class ProviderActionView(LifecycleActionView):
+    """Shortlist, make active, block (with a reason), unblock, offboard or reconsider a provider."""
+
+    model = Provider
+    lifecycle = LIFECYCLE
+
+    def get_form(self, obj, action, data=None):
+        return BlockForm(data) if action == "block" else ConfirmForm(data)
+
+    def perform(self, obj, action, data):
+        provider = provider_perform(provider=obj, action=action, by=self.request.user, reason=data.get("reason", ""))
+        return f"{provider} is {provider.get_status_display().lower()}."

@@ -104,7 +104,7 @@ def test_admin_expands_a_proven_pilot_and_is_refused_without_proof(admin_client,
     measure_weeks(metric(unproven, name="Accuracy", target=Decimal("98")), today=today, values=["99", "90", "99", "99"])
 
     refused = admin_client.post(lifecycle(unproven, "decide"), {"outcome": "expand", "rationale": "Looks good"})
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     text = refused.content.decode()
     assert "The gate to expand is closed:" in text
     assert "Accuracy met its target (≥ 98%) in 3 of its last 4 weeks" in text

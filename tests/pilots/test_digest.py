@@ -16,6 +16,7 @@ from pilots import tasks  # noqa: F401 - registers the tasks with the app
 from pilots.choices import FlagKind, PilotStatus, Severity
 from pilots.digest import load_portfolio, preview_digest, render_digest, send_weekly_digests, week_start_for
 from pilots.models import DigestDelivery, DigestPreference, Flag
+from pilots.selectors import portfolio_counts
 from tests.conftest import logged_in_client
 from tests.factories import CertificationTypeFactory, FlagFactory, ProviderCertificationFactory, UserFactory
 from tests.smtp import smtp_server
@@ -100,9 +101,11 @@ def test_digest_content_for_a_user_with_flags_of_every_kind(portfolio):
     assert [f.message for f in digest.resolved_flags] == ["2 of 4"]  # resolved since the last digest only
     assert [f.pilot.name for f in digest.missing_measurements] == ["Invoice pilot"]
     assert [p.name for p in digest.decisions_due] == ["Invoice pilot", "Payroll pilot"]  # own first
-    assert [p.name for p in digest.ready_to_expand] == ["Payroll pilot"]
+    assert [p.name for p, _gate in digest.ready_to_expand] == ["Payroll pilot"]
     assert [c.certification_type.code for c in digest.certifications] == ["PCI-DSS"]
-    assert digest.counts == {"running": 2, "critical": 1, "warnings": 3, "due": 2}
+    assert digest.counts == portfolio_counts(today=timezone.localdate())
+    assert (digest.counts["running"], digest.counts["critical"], digest.counts["warnings"]) == (2, 1, 3)
+    assert (digest.counts["due"], digest.counts["overdue"]) == (2, 0)
     assert not digest.all_clear
 
     message = render_digest(digest)
@@ -239,10 +242,19 @@ def test_settings_page_and_preview(portfolio):
     assert text.content.decode() == render_digest(preview_digest(portfolio["other"])).body
 
 
-def test_portfolio_loads_in_a_fixed_number_of_queries(portfolio):
+@pytest.mark.parametrize("extra", [0, 12])
+def test_portfolio_loads_in_a_fixed_number_of_queries(portfolio, extra):
+    today = timezone.localdate()
+    for i in range(extra):
+        pilot = running_pilot(today=today, name=f"Extra {i}", ends_on=today - datetime.timedelta(days=i % 3))
+        measure_weeks(metric(pilot, name="Accuracy", target=Decimal("95")), today=today, values=["96"] * 4)
+        FlagFactory(pilot=pilot, severity=Severity.WARNING)
     with CaptureQueriesContext(connection) as queries:
         load_portfolio()
-    assert len(queries) <= 10
+    # Open and resolved flags, decisions due, ready to expand (passed, candidates, their critical
+    # metrics, measurements, flags; no decided ones here), expiring certificates, and the headline
+    # counts (pilots by status, flags by severity, decisions, certificates).
+    assert len(queries) == 13, [q["sql"][:70] for q in queries]
     assert Flag.objects.exists()
 
 

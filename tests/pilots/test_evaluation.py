@@ -54,7 +54,7 @@ def kinds(pilot):
     ],
 )
 def test_target_rules(direction, target, margin, critical, value, expected):
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     m = metric(pilot, direction=direction, target=Decimal(target), warning_margin=Decimal(margin), critical=critical)
     measure_weeks(m, today=TODAY, values=[value, target, target])
     evaluate_pilots(today=TODAY, notify=False)
@@ -62,7 +62,7 @@ def test_target_rules(direction, target, margin, critical, value, expected):
 
 
 def test_latest_measurement_is_the_one_judged():
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     m = metric(pilot, target=Decimal("95"))
     measure_weeks(m, today=TODAY, values=["97", "80", "80"])
     evaluate_pilots(today=TODAY, notify=False)
@@ -70,7 +70,7 @@ def test_latest_measurement_is_the_one_judged():
 
 
 def test_target_missed_message_names_value_period_and_target():
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     m = metric(pilot, name="Accuracy", unit="%", target=Decimal("98.5"))
     measure(m, today=TODAY, weeks_ago=1, value="97.25")
     measure(m, today=TODAY, weeks_ago=2, value="99")
@@ -80,7 +80,7 @@ def test_target_missed_message_names_value_period_and_target():
 
 
 def test_missing_data_waits_for_the_grace_period():
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     m = metric(pilot)
     # Data up to the week of 2 Nov; nothing for the week of 9 Nov.
     measure_weeks(m, today=TODAY, values=["97", "97"], start_weeks_ago=2)
@@ -93,7 +93,7 @@ def test_missing_data_waits_for_the_grace_period():
 
 
 def test_missing_data_for_a_metric_never_measured():
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     metric(pilot)
     evaluate_pilots(today=TODAY, notify=False)
     assert kinds(pilot) == {(FlagKind.MISSING_DATA, Severity.WARNING)}
@@ -120,7 +120,7 @@ def test_insufficient_evidence_at_the_decision_date():
 def test_no_insufficient_evidence_before_the_decision_date_or_with_enough_samples():
     early = running_pilot(today=TODAY, ends_on=TODAY + datetime.timedelta(days=1))
     metric(early, min_samples=4)
-    enough = running_pilot(today=TODAY, ends_on=TODAY)
+    enough = running_pilot(today=TODAY, ends_on=TODAY, weeks_running=4)
     m = metric(enough, min_samples=4)
     measure_weeks(m, today=TODAY, values=["97"] * 4, start_weeks_ago=1)
     evaluate_pilots(today=TODAY, notify=False)
@@ -178,7 +178,7 @@ def test_certification_lapsing_before_the_planned_expansion_ends():
 
 
 def test_fixing_the_measurement_resolves_the_flag_and_a_second_run_changes_nothing():
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     m = metric(pilot, target=Decimal("95"))
     bad, *_ = measure_weeks(m, today=TODAY, values=["90", "96", "96", "96"])
     first = evaluate_pilots(today=TODAY, notify=False)
@@ -198,9 +198,9 @@ def test_fixing_the_measurement_resolves_the_flag_and_a_second_run_changes_nothi
 
 
 def test_flags_of_finished_pilots_are_resolved_and_paused_ones_kept():
-    finished = running_pilot(today=TODAY)
+    finished = running_pilot(today=TODAY, weeks_running=3)
     metric(finished)
-    paused = running_pilot(today=TODAY)
+    paused = running_pilot(today=TODAY, weeks_running=3)
     metric(paused)
     evaluate_pilots(today=TODAY, notify=False)
     assert open_flags(finished) and open_flags(paused)
@@ -214,7 +214,7 @@ def test_flags_of_finished_pilots_are_resolved_and_paused_ones_kept():
 
 
 def test_a_reopened_condition_opens_a_new_flag_and_keeps_the_old_one_resolved():
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     m = metric(pilot)
     bad = measure(m, today=TODAY, weeks_ago=1, value="90")
     evaluate_pilots(today=TODAY, notify=False)
@@ -230,7 +230,7 @@ def test_a_reopened_condition_opens_a_new_flag_and_keeps_the_old_one_resolved():
 
 
 def test_critical_flag_queues_one_owner_email(django_capture_on_commit_callbacks, mailoutbox):
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     m = metric(pilot, critical=True)
     measure(m, today=TODAY, weeks_ago=1, value="80")
     with django_capture_on_commit_callbacks() as callbacks:
@@ -258,14 +258,14 @@ def test_critical_flag_queues_one_owner_email(django_capture_on_commit_callbacks
 def _portfolio(size: int):
     cert_type = CertificationTypeFactory(code="ISO-Q")
     for _ in range(size):
-        pilot = running_pilot(today=TODAY)
+        pilot = running_pilot(today=TODAY, weeks_running=3)
         pilot.work_items.first().required_certifications.add(cert_type)
         ProviderCertificationFactory(
             provider=pilot.provider, certification_type=cert_type, expires_on=TODAY + datetime.timedelta(weeks=1)
         )
         good, bad = metric(pilot), metric(pilot, critical=False, warning_margin=Decimal("1"))
-        measure_weeks(good, today=TODAY, values=["97", "97"], start_weeks_ago=2)
-        measure_weeks(bad, today=TODAY, values=["94", "95.5"], start_weeks_ago=1)
+        measure_weeks(good, today=TODAY, values=["97"], start_weeks_ago=2)  # the pilot's first week is missing
+        measure_weeks(bad, today=TODAY, values=["94", "95.5", "95.5"], start_weeks_ago=1)
 
 
 @pytest.mark.parametrize("size", [10, 200])
@@ -274,21 +274,22 @@ def test_query_count_does_not_depend_on_the_number_of_pilots(size):
     with CaptureQueriesContext(connection) as first:
         result = evaluate_pilots(today=TODAY, notify=False)
     assert result.pilots == size
-    assert result.opened == size * 2  # each pilot: one target missed, one certification lapsing
+    assert result.opened == size * 3  # each pilot: one target missed, one week missing, one certificate lapsing
     with CaptureQueriesContext(connection) as second:
         evaluate_pilots(today=TODAY, notify=False)
-    # First run: read pilots, metrics, due measurements, required and held certifications,
-    # planned stages, open flags; insert flags; read what was inserted; touch kept flags; resolve
-    # finished pilots' flags; plus the savepoint pair around it.
+    # First run: read pilots, metrics (with how many due periods each has measured), the periods of
+    # the metrics with a gap, required and held certifications, planned stages, open flags; insert
+    # flags; read what was inserted; touch kept flags; resolve finished pilots' flags; plus the
+    # savepoint pair around it.
     assert len(first.captured_queries) == 13, [q["sql"][:80] for q in first.captured_queries]
     assert len(second.captured_queries) == 11, [q["sql"][:80] for q in second.captured_queries]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_an_overlapping_run_that_opened_the_flag_first_is_not_duplicated():
-    pilot = running_pilot(today=TODAY)
+    pilot = running_pilot(today=TODAY, weeks_running=3)
     m = metric(pilot)
-    measure_weeks(m, today=TODAY, values=["80", "96"])
+    measure_weeks(m, today=TODAY, values=["80", "96", "96"])
     inserted, release, outcome = threading.Event(), threading.Event(), {}
 
     def other_run():
@@ -334,7 +335,7 @@ def test_an_overlapping_run_that_opened_the_flag_first_is_not_duplicated():
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_make_no_duplicate_flags():
     for _ in range(20):
-        pilot = running_pilot(today=TODAY)
+        pilot = running_pilot(today=TODAY, weeks_running=3)
         measure(metric(pilot), today=TODAY, weeks_ago=1, value="80")
         metric(pilot)  # never measured: missing data
     results, errors = [], []

@@ -119,7 +119,7 @@ def test_entering_one_period_for_all_metrics(editor):
 
 
 def test_metric_chart_and_status_on_the_pilot_page(editor):
-    pilot = running_pilot(today=today())
+    pilot = running_pilot(today=today(), weeks_running=3)
     m = metric(pilot, name="Accuracy", unit="%", target=Decimal("95"))
     measure_weeks(m, today=today(), values=["91", "96", "97"])
     page = logged_in_client(editor).get(pilot.get_absolute_url()).content.decode()
@@ -159,4 +159,4 @@ def test_dashboard_shows_what_needs_attention(editor):
     page = logged_in_client(editor).get(reverse("dashboard")).content.decode()
     assert "Chat support pilot" in page
     assert "1 critical" in page
-    assert "Decisions due" in page
+    assert "decisions due in 14 days" in page

@@ -79,6 +79,7 @@ def test_mark_ready_refuses_with_the_problems_then_accepts():
         work_item_mark_ready(work_item=item)
     assert any("names a department" in m for m in exc.value.messages)
     item.title = "Supplier invoice validation"
+    item.save()
     SuccessMetricFactory(work_item=item)
     work_item_mark_ready(work_item=item)
     item.refresh_from_db()

@@ -290,7 +290,7 @@ def test_shortlisting_a_provider_that_fails_a_gate_is_refused_with_its_reasons(s
     with pytest.raises(ValidationError) as excinfo:
         candidate_set_status(candidate=candidate, status=CandidateStatus.SHORTLISTED)
     assert excinfo.value.messages == [
-        "Vistula fails a hard gate:",
+        "Vistula fails a hard gate, so you cannot shortlist it:",
         "Vistula's ISO27001 certificate is not verified yet.",
     ]
 

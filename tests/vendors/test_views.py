@@ -77,11 +77,30 @@ def test_editor_creates_a_provider_with_centres_certifications_experience_and_co
         assert text in page
 
 
-def test_blocked_without_reason_shows_the_field_error_and_saves_nothing(editor_client):
+def test_the_status_is_not_typed_in_but_changed_by_actions_and_blocking_needs_a_reason(editor_client):
     response = editor_client.post(reverse("vendors:provider-add"), provider_post(status="blocked"))
-    assert response.status_code == 200
+    assert response.status_code == 302
+    provider = Provider.objects.get()
+    assert provider.status == "prospect"  # a status in the form is ignored
+
+    block = reverse("vendors:provider-action", args=[provider.pk, "block"])
+    response = editor_client.post(block, {"reason": "  "})
+    assert response.status_code == 400
     assert "Say why the provider is blocked." in response.content.decode()
-    assert not Provider.objects.exists()
+    provider.refresh_from_db()
+    assert provider.status == "prospect"
+
+    assert editor_client.post(block, {"reason": "Data breach under investigation"}).status_code == 302
+    provider.refresh_from_db()
+    assert (provider.status, provider.blocked_reason) == ("blocked", "Data breach under investigation")
+    record = provider.history.first()
+    assert (record.history_change_reason, record.history_user.username) == (
+        "Blocked: Data breach under investigation",
+        "erin",
+    )
+    page = editor_client.get(provider.get_absolute_url()).content.decode()
+    assert reverse("vendors:provider-action", args=[provider.pk, "unblock"]) in page
+    assert editor_client.post(reverse("vendors:provider-action", args=[provider.pk, "offboard"])).status_code == 400
 
 
 def test_evidence_of_the_wrong_type_is_refused(editor_client):

@@ -1,0 +1,163 @@
+"""The admin goes through the same services as the browser.
+
+`LifecycleAdminMixin`: a model's status is read-only and changes only through the actions its
+`lifecycle.py` declares, each calling the app's service (a button per action on the change page,
+with a form where the action asks for something, and list actions for those that need nothing).
+Fields the record's state locks are read-only too, and neither a save nor the history's "revert"
+writes a read-only field behind the service's back.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from config.lifecycle import Lifecycle
+from config.viewsets import add_errors
+
+
+class ConfirmForm(forms.Form):
+    """An action that needs nothing but a confirmation."""
+
+
+class LifecycleAdminMixin:
+    lifecycle: Lifecycle
+    status_fields: tuple[str, ...] = ("status",)
+    change_form_template = "admin/lifecycle_change_form.html"
+
+    # --- What a subclass says ------------------------------------------------------------------
+
+    def locked_fields(self, obj) -> list[str]:
+        """Fields the record's current state fixes (e.g. a started pilot's provider)."""
+        return []
+
+    def perform(self, request, obj, action: str, data: dict) -> str:
+        """Run the action through the service; return what happened, or raise ValidationError."""
+        raise NotImplementedError
+
+    def lifecycle_form(self, request, obj, action: str, data=None) -> forms.Form:
+        return ConfirmForm(data)
+
+    def action_context(self, request, obj, action: str) -> dict:
+        """More for the action page (the pilot's gate, say)."""
+        return {}
+
+    # --- Read-only status and locked fields ------------------------------------------------------
+
+    def protected_fields(self, obj) -> list[str]:
+        return list(dict.fromkeys([*self.status_fields, *(self.locked_fields(obj) if obj is not None else [])]))
+
+    def get_readonly_fields(self, request, obj=None):
+        return list(dict.fromkeys([*super().get_readonly_fields(request, obj), *self.protected_fields(obj)]))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # The stored values of protected fields win, whatever the instance carried in (a revert
+            # builds it from an old version).
+            current = type(obj).objects.get(pk=obj.pk)
+            for name in self.protected_fields(current):
+                field = obj._meta.get_field(name)
+                if not field.many_to_many:
+                    setattr(obj, field.attname, getattr(current, field.attname))
+        super().save_model(request, obj, form, change)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            current = get_object_or_404(self.model, pk=object_id)
+            version = get_object_or_404(current.history.model, pk=version_id, id=current.pk).instance
+            differs = [
+                obj_field.verbose_name
+                for obj_field in (current._meta.get_field(name) for name in self.protected_fields(current))
+                if not obj_field.many_to_many
+                and getattr(version, obj_field.attname) != getattr(current, obj_field.attname)
+            ]
+            if differs:
+                self.message_user(
+                    request,
+                    f"This version cannot be restored: it would change the {', '.join(differs)}, which "
+                    f"change only through the {self.lifecycle.noun}'s actions.",
+                    messages.ERROR,
+                )
+                opts = self.model._meta
+                return redirect(f"admin:{opts.app_label}_{opts.model_name}_history", object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # --- Actions ---------------------------------------------------------------------------------
+
+    def lifecycle_url_name(self) -> str:
+        opts = self.model._meta
+        return f"{opts.app_label}_{opts.model_name}_lifecycle"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/lifecycle/<str:action>/",
+                self.admin_site.admin_view(self.lifecycle_view),
+                name=self.lifecycle_url_name(),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.has_change_permission(request, obj):
+            extra_context["lifecycle_actions"] = [
+                (t.label, reverse(f"admin:{self.lifecycle_url_name()}", args=[obj.pk, t.action]))
+                for t in self.lifecycle.available(obj.status)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def lifecycle_view(self, request, object_id: int, action: str):
+        if action not in self.lifecycle or not self.lifecycle[action].manual:
+            raise Http404("No such action.")
+        obj = get_object_or_404(self.model, pk=object_id)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        form = self.lifecycle_form(request, obj, action, request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = self.perform(request, obj, action, form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                self.message_user(request, result, messages.SUCCESS)
+                return redirect(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", obj.pk)
+        label = self.lifecycle[action].label
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": obj,
+            "form": form,
+            "action_label": label,
+            "allowed": self.lifecycle.allows(action, obj.status),
+            "status_label": self.lifecycle.label(obj.status),
+            "title": f"{label}: {obj}",
+            **self.action_context(request, obj, action),
+        }
+        return TemplateResponse(request, "admin/lifecycle_action.html", context, status=400 if form.errors else 200)
+
+    def perform_selected(self, request, queryset, action: str) -> None:
+        """A list action: the same service for each selected record, each result reported."""
+        for obj in queryset:
+            try:
+                result = self.perform(request, obj, action, {})
+            except ValidationError as error:
+                self.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, result, messages.SUCCESS)
+
+
+def bulk_action(action: str, description: str):
+    """An admin list action that runs the lifecycle action `action` on every selected record."""
+
+    def run(modeladmin, request, queryset):
+        modeladmin.perform_selected(request, queryset, action)
+
+    run.__name__ = f"{action}_selected"
+    run.short_description = description
+    run.allowed_permissions = ("change",)
+    return run

@@ -38,6 +38,7 @@ from .evaluation import evaluate_pilots
 from .models import Decision, Measurement, Pilot, PilotMetric
 from .periods import next_period, period_start
 from .roles import EDITOR, VIEWER
+from .rules import sensible_margin
 
 logger = logging.getLogger(__name__)
 
@@ -1057,7 +1058,7 @@ def seed_pilots(*, owner, recorder, rng: random.Random, today: datetime.date) ->
                 unit=m.unit,
                 direction=m.direction,
                 target=m.target,
-                warning_margin=(abs(m.target) * Decimal("0.005")).quantize(Decimal("0.01")),
+                warning_margin=sensible_margin(target=m.target, direction=m.direction, unit=m.unit),
                 critical=m.critical,
                 cadence=m.cadence,
                 min_samples=3 if m.cadence == Cadence.MONTHLY else 4,
@@ -1302,7 +1303,9 @@ def seed_scale(scale: int, *, stdout=None) -> dict[str, int]:
                     unit=unit,
                     direction=direction,
                     target=target,
-                    warning_margin=target * Decimal("0.02"),
+                    warning_margin=sensible_margin(
+                        target=target, direction=direction, unit=unit, share=Decimal("0.02")
+                    ),
                     critical=critical,
                     min_samples=4,
                 )

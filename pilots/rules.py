@@ -1,7 +1,7 @@
 """How a measured value is judged against its target; used by evaluation, the gate and the pages."""
 
 import re
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from config.formatting import number
 from scope.choices import Direction
@@ -46,6 +46,19 @@ def margin_problem(*, target: Decimal, margin: Decimal, direction: str, unit: st
             f"({number(low)}{shown}). Use at most {number(target - low)}."
         )
     return None
+
+
+def sensible_margin(*, target: Decimal, direction: str, unit: str, share: Decimal = Decimal("0.005")) -> Decimal:
+    """A warning margin of `share` of the target, kept within reach: at most half the room between
+    the target and the best value the unit allows."""
+    margin = abs(target) * share
+    low, high = unit_bounds(unit)
+    room = (high - target) if direction == Direction.HIGHER_IS_BETTER and high is not None else None
+    if direction == Direction.LOWER_IS_BETTER and low is not None:
+        room = target - low
+    if room is not None:
+        margin = min(margin, max(room, Decimal(0)) / 2)
+    return margin.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 
 
 def judge(*, value: Decimal, target: Decimal, direction: str, margin: Decimal) -> str:

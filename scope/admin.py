@@ -95,7 +95,21 @@ class WorkItemAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
         bulk_action("retire", "Retire selected work items"),
     ]
     fieldsets = [
-        (None, {"fields": ["title", "description", "kind", "service_line", "industry", "business_unit", "owner"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "description",
+                    "kind",
+                    "service_line",
+                    "service_line_required",
+                    "industry",
+                    "business_unit",
+                    "owner",
+                ]
+            },
+        ),
         (
             "Volume and requirements",
             {

@@ -14,6 +14,7 @@ class WorkItemForm(forms.ModelForm):
             "title",
             "kind",
             "service_line",
+            "service_line_required",
             "industry",
             "business_unit",
             "owner",

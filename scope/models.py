@@ -31,6 +31,11 @@ class WorkItem(models.Model):
     service_line = models.ForeignKey(
         ServiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="work_items"
     )
+    service_line_required = models.BooleanField(
+        "only providers offering this service line",
+        default=False,
+        help_text="Otherwise providers without the service line are still eligible, ranked below those with it.",
+    )
     industry = models.ForeignKey(Industry, null=True, blank=True, on_delete=models.PROTECT, related_name="work_items")
     business_unit = models.CharField(max_length=100, blank=True)
     owner = models.ForeignKey(
@@ -84,6 +89,8 @@ class WorkItem(models.Model):
                 f"{self.service_line} is {self.service_line.get_kind_display()} work; "
                 f"pick a service line of the work item's kind ({self.get_kind_display()})."
             )
+        if self.service_line_required and not self.service_line_id:
+            errors["service_line_required"] = "Choose the service line that providers must offer."
         if self.monthly_volume and not self.volume_unit.strip():
             errors["volume_unit"] = "Say what the volume counts, e.g. invoices or tickets."
         if errors:

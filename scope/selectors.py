@@ -118,6 +118,16 @@ def _gates(
                 lambda facts: f"{facts.name} has no {label} delivery centre, which '{title}' prefers.",
             )
         )
+    if work_item.service_line_required and work_item.service_line_id:
+        line = work_item.service_line
+        offering = Provider.service_lines.through.objects.filter(serviceline=line)
+        gates.append(
+            Gate(
+                "gate_service_line",
+                Q(Exists(offering.filter(provider=OuterRef("pk")))),
+                lambda facts: f"{facts.name} does not offer {line}, which '{title}' requires.",
+            )
+        )
     if kind:
         lines = Provider.service_lines.through.objects.filter(serviceline__kind=work_item.kind)
         kind_label = work_item.get_kind_display()
@@ -197,6 +207,21 @@ def hard_gate_problems(
     return reasons
 
 
+def gate_problems_by_provider(
+    *, work_item: WorkItem, provider_ids: list[int], valid_through: datetime.date | None = None
+) -> dict[int, list[str]]:
+    """Why each of the given providers may not be sourced for `work_item` (empty lists for those that
+    pass), in a few queries however many: the candidate table shows this beside each candidate."""
+    if not provider_ids:
+        return {}
+    valid_through = valid_through or default_valid_through()
+    required = _required_certifications(work_item)
+    gates = _gates(work_item=work_item, required=required, valid_through=valid_through, kind=True)
+    return {
+        pk: reasons for pk, (_facts, reasons) in _gate_reasons(provider_ids, gates=gates, required=required).items()
+    }
+
+
 # --- Fit ---------------------------------------------------------------------------------------
 
 
@@ -241,6 +266,17 @@ class Fit:
     values: Sequence[float | None] = ()  # one 1–5 score (or None) per criterion, in criteria order
     total: float = 0.0  # weighted, out of 100
     context: ScoringContext | None = None
+    offers_service_line: bool | None = None  # None when the work item names no service line
+
+    @property
+    def service_line_note(self) -> str:
+        """Whether the provider offers the work item's service line, which ranks it first."""
+        if self.offers_service_line is None or self.context is None:
+            return ""
+        line = self.context.work_item.service_line
+        if self.offers_service_line:
+            return f"Offers {line}"
+        return f"Does not offer {line}: ranked below every provider that does"
 
     @property
     def eligible(self) -> bool:
@@ -342,8 +378,10 @@ def rank_providers(
     values = dict(zip(columns["pk"], by_provider, strict=True))
     totals = dict(zip(columns["pk"], weighted_totals(criteria, vectors) or [0.0] * len(values), strict=True))
     eligible_ids = [pk for pk, ok in zip(columns["pk"], columns["eligible"], strict=True) if ok]
-    # Rows come by name, and a stable sort keeps that order among equal totals.
-    eligible_ids.sort(key=totals.__getitem__, reverse=True)
+    offers = dict(zip(columns["pk"], columns["offers_line"], strict=True)) if "offers_line" in columns else {}
+    # Providers offering the work item's service line first, then by total; rows come by name, and a
+    # stable sort keeps that order among equals.
+    eligible_ids.sort(key=lambda pk: (offers.get(pk, True), totals[pk]), reverse=True)
 
     def build(ids: list[int], *, failed: bool) -> dict[int, Fit]:
         # A long list of ids costs more to send than asking for the whole side of the ranking the
@@ -372,6 +410,7 @@ def rank_providers(
                 values=values.get(pk, ()),
                 total=totals.get(pk, 0.0),
                 context=context if pk in values else None,
+                offers_service_line=offers.get(pk),
             )
             for pk in ids
         }
@@ -416,6 +455,9 @@ def _ranking_columns(
         annotations["languages_offered"] = _count_of(
             speakers.filter(language=language_id).values("provider_id") for language_id in context.required_languages
         )
+    if work_item.service_line_id:
+        offering = Provider.service_lines.through.objects.filter(serviceline=work_item.service_line_id)
+        annotations["offers_line"] = Exists(offering.filter(provider=OuterRef("pk")))
     if provider_ids is not None:
         annotations["eligible"] = ExpressionWrapper(passes, output_field=BooleanField())
         columns = _columns(providers.annotate(**annotations), ["pk", *annotations])
@@ -543,6 +585,7 @@ __all__ = [
     "Fits",
     "Ranking",
     "default_valid_through",
+    "gate_problems_by_provider",
     "hard_gate_problems",
     "rank_providers",
     "weighted_totals",

@@ -20,7 +20,7 @@ from .forms import CriteriaFormSet, ScoreForm, SuccessMetricFormSet, WorkItemFor
 from .lifecycle import PILOTABLE
 from .models import Candidate, WorkItem
 from .readiness import readiness_problems
-from .selectors import default_valid_through, rank_providers
+from .selectors import default_valid_through, gate_problems_by_provider, rank_providers
 from .services import (
     candidate_add,
     candidate_set_status,
@@ -148,7 +148,13 @@ class SourcingView(PermissionRequiredMixin, View):
         until = _until(request)
         ranking = rank_providers(work_item=item, valid_through=until)
         shown = int(request.GET["show"]) if request.GET.get("show", "").isdigit() else SHOWN
-        candidates = item.candidates.select_related("provider").order_by("status", "provider__name")
+        candidates = list(item.candidates.select_related("provider").order_by("status", "provider__name"))
+        # Each candidate's hard gates, so an ineligible one shows why before anyone tries to move it.
+        reasons = gate_problems_by_provider(
+            work_item=item, provider_ids=[c.provider_id for c in candidates], valid_through=until
+        )
+        for candidate in candidates:
+            candidate.gate_problems = reasons.get(candidate.provider_id, [])
         return render(
             request,
             "scope/sourcing.html",

@@ -186,8 +186,10 @@ def test_sourcing_page_runs_a_fixed_number_of_queries(setting):
         with CaptureQueriesContext(connection) as queries:
             page = client.get(reverse("scope:workitem-sourcing", args=[item.pk])).content.decode()
         assert f"{size} eligible of {2 * size} providers" in page
+        assert page.count('<span class="badge ok">eligible</span>') == size  # each candidate's gates checked
         counts[size] = len(queries)
-    assert counts == {5: 20, 60: 20}
+    # The ranking and its slices, plus the candidates' own hard gates (required types, gates).
+    assert counts == {5: 22, 60: 22}
 
 
 def test_long_slices_read_the_same_words_as_short_ones(setting, monkeypatch):

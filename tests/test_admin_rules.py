@@ -1,0 +1,147 @@
+"""The admin refuses what the browser refuses: statuses move only through the services."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pilots.choices import PilotStatus
+from scope.choices import CandidateStatus, WorkItemStatus
+from tests.factories import (
+    CandidateFactory,
+    EvaluationCriterionFactory,
+    PilotFactory,
+    ProviderFactory,
+    WorkItemFactory,
+)
+from vendors.choices import ProviderStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def change_data(client, url: str) -> dict:
+    """The change form as the admin renders it, ready to post back."""
+    response = client.get(url)
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            data[name] = [str(v) for v in value]
+        else:
+            data[name] = value
+    for formset in response.context.get("inline_admin_formsets", []):
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[f"{management.prefix}-{name}"] = management[name].value()
+    return data
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def test_a_vague_work_item_cannot_be_marked_ready_in_the_admin(admin_client):
+    item = WorkItemFactory(title="Finance work", status=WorkItemStatus.DRAFT)
+    url = reverse("admin:scope_workitem_change", args=[item.pk])
+    data = change_data(admin_client, url)
+    assert "status" not in data  # read-only
+    data["status"] = WorkItemStatus.READY
+    assert admin_client.post(url, data).status_code == 302
+    item.refresh_from_db()
+    assert item.status == WorkItemStatus.DRAFT
+
+    action = reverse("admin:scope_workitem_lifecycle", args=[item.pk, "mark_ready"])
+    response = admin_client.post(action)
+    assert response.status_code == 400
+    assert "&#x27;Finance work&#x27; names a department or category" in response.content.decode()
+    response = admin_client.post(
+        reverse("admin:scope_workitem_changelist"), {"action": "mark_ready_selected", "_selected_action": [item.pk]}
+    )
+    assert any("names a department or category" in m for m in messages_of(admin_client.get(response["Location"])))
+    item.refresh_from_db()
+    assert item.status == WorkItemStatus.DRAFT
+
+
+def test_a_blocked_provider_cannot_be_selected_in_the_admin(admin_client):
+    item = WorkItemFactory(status=WorkItemStatus.SOURCING)
+    provider = ProviderFactory(status=ProviderStatus.BLOCKED, blocked_reason="Failed the security audit")
+    candidate = CandidateFactory(work_item=item, provider=provider, status=CandidateStatus.SHORTLISTED)
+    url = reverse("admin:scope_candidate_change", args=[candidate.pk])
+    data = change_data(admin_client, url)
+    data["status"] = CandidateStatus.SELECTED
+    assert admin_client.post(url, data).status_code == 302
+    candidate.refresh_from_db()
+    assert candidate.status == CandidateStatus.SHORTLISTED
+
+    response = admin_client.post(reverse("admin:scope_candidate_lifecycle", args=[candidate.pk, "select"]))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"{provider} fails a hard gate, so you cannot select it:" in page
+    assert f"{provider} is blocked: Failed the security audit" in page
+    candidate.refresh_from_db()
+    assert candidate.status == CandidateStatus.SHORTLISTED
+
+
+def test_a_running_pilots_provider_cannot_be_swapped_in_the_admin(admin_client):
+    today = timezone.localdate()
+    pilot = PilotFactory(
+        status=PilotStatus.RUNNING,
+        starts_on=today - datetime.timedelta(weeks=2),
+        ends_on=today + datetime.timedelta(weeks=6),
+    )
+    original = pilot.provider
+    blocked = ProviderFactory(status=ProviderStatus.BLOCKED, blocked_reason="Sanctions list")
+    url = reverse("admin:pilots_pilot_change", args=[pilot.pk])
+    data = change_data(admin_client, url)
+    assert "provider" not in data and "starts_on" not in data and "volume_share" not in data
+    data.update(provider=blocked.pk, volume_share="90", name="Renamed pilot")
+    assert admin_client.post(url, data).status_code == 302
+    pilot.refresh_from_db()
+    assert (pilot.provider, pilot.volume_share, pilot.name) == (original, Decimal("10.00"), "Renamed pilot")
+
+
+def test_a_planned_pilot_cannot_take_a_blocked_provider_in_the_admin(admin_client):
+    pilot = PilotFactory(status=PilotStatus.PLANNED)
+    blocked = ProviderFactory(status=ProviderStatus.BLOCKED, blocked_reason="Sanctions list")
+    url = reverse("admin:pilots_pilot_change", args=[pilot.pk])
+    data = change_data(admin_client, url)
+    data["provider"] = blocked.pk
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert f"{blocked} is blocked and cannot start new pilots: Sanctions list" in response.content.decode()
+
+
+def test_history_revert_cannot_restore_a_status(admin_client):
+    provider = ProviderFactory(status=ProviderStatus.PROSPECT)
+    first_version = provider.history.first().history_id
+    provider.status, provider.blocked_reason = ProviderStatus.BLOCKED, "Fraud"
+    provider.save()
+    url = reverse("admin:vendors_provider_simple_history", args=[provider.pk, first_version])
+    data = change_data(admin_client, url)
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert provider.status == ProviderStatus.BLOCKED
+    follow = admin_client.get(response["Location"])
+    assert any("This version cannot be restored: it would change the status" in m for m in messages_of(follow))
+
+
+def test_criteria_are_not_edited_one_by_one_and_scores_go_through_the_scoring_service(admin_client, admin_user):
+    criterion = EvaluationCriterionFactory()
+    assert admin_client.get(reverse("admin:scope_evaluationcriterion_add")).status_code == 403
+    change = reverse("admin:scope_evaluationcriterion_change", args=[criterion.pk])
+    assert admin_client.post(change, {"name": criterion.name, "weight": "5"}).status_code == 403
+
+    candidate = CandidateFactory(status=CandidateStatus.LONG_LIST)  # its provider offers no service line
+    manual = EvaluationCriterionFactory(work_item=candidate.work_item, basis="manual")
+    response = admin_client.post(
+        reverse("admin:scope_score_add"),
+        {"candidate": candidate.pk, "criterion": manual.pk, "evaluator": admin_user.pk, "value": "4"},
+    )
+    assert response.status_code == 200
+    assert "fails a hard gate, so you cannot score it" in response.content.decode()

@@ -19,7 +19,7 @@ from vendors.services import provider_activate, provider_approve, provider_mark_
 
 from .choices import DecisionOutcome, MeasurementSource, PilotStatus
 from .gate import expansion_gate
-from .lifecycle import LIFECYCLE, RECORDABLE
+from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE
 from .models import MAX_WORK_ITEMS_PER_PILOT, Decision, Flag, Measurement, Pilot, PilotMetric
 from .periods import first_period, period_start
 from .selectors import start_problems
@@ -178,7 +178,7 @@ def pilot_copy_success_metrics(*, pilot: Pilot) -> list[PilotMetric]:
 @transaction.atomic
 def pilot_metric_update(*, metric: PilotMetric, by=None, **changes) -> PilotMetric:
     """Change a pilot metric; allowed only while the pilot is planned, frozen once it runs."""
-    if metric.pilot.status != PilotStatus.PLANNED:
+    if metric.pilot.status not in NOT_STARTED:
         raise ValidationError(
             f"The metrics of '{metric.pilot}' are frozen since it started; targets agreed up front stay as agreed."
         )

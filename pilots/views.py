@@ -21,7 +21,7 @@ from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView, ad
 from scope.choices import Cadence
 
 from . import services
-from .choices import PilotStatus, Severity
+from .choices import Severity
 from .digest import preview_digest, render_digest
 from .filtersets import FlagFilterSet, PilotFilterSet
 from .forms import (
@@ -33,7 +33,7 @@ from .forms import (
     action_form,
 )
 from .gate import expansion_gate, metric_proofs, pilots_ready_to_expand
-from .lifecycle import LIFECYCLE, RECORDABLE, UNDER_WAY
+from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE, UNDER_WAY
 from .models import DigestPreference, Flag, Pilot
 from .periods import last_complete_period
 from .selectors import decisions_due, expiring_certifications, metric_overviews, portfolio_counts
@@ -121,6 +121,7 @@ class PilotDetailView(ObjectDetailView):
             next_stages=pilot.next_stages.all(),
             actions=[(t.action, t.label) for t in LIFECYCLE.available(pilot.status)] if can_change else [],
             can_change=can_change,
+            not_started=pilot.status in NOT_STARTED,
             can_measure=user.has_perm("pilots.add_measurement") and pilot.status in RECORDABLE,
             history=pilot.history.select_related("history_user")[:20],
         )
@@ -178,7 +179,7 @@ class PilotEditView(ObjectEditView):
 
     def get_formsets(self):
         # Targets are agreed before the start and frozen after it.
-        if self.object and self.object.status == PilotStatus.PLANNED:
+        if self.object and self.object.status in NOT_STARTED:
             self.formset_classes = {"metrics": PilotMetricFormSet}
         else:
             self.formset_classes = {}

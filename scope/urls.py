@@ -10,6 +10,7 @@ urlpatterns = [
     path("work-items/<int:pk>/", views.WorkItemDetailView.as_view(), name="workitem-detail"),
     path("work-items/<int:pk>/edit/", views.WorkItemEditView.as_view(), name="workitem-edit"),
     path("work-items/<int:pk>/mark-ready/", views.WorkItemMarkReadyView.as_view(), name="workitem-mark-ready"),
+    path("work-items/<int:pk>/actions/<str:action>/", views.WorkItemActionView.as_view(), name="workitem-action"),
     path("work-items/<int:pk>/sourcing/", views.SourcingView.as_view(), name="workitem-sourcing"),
     path("work-items/<int:pk>/candidates/", views.CandidateAddView.as_view(), name="candidate-add"),
     path("work-items/<int:pk>/compare/", views.CompareView.as_view(), name="workitem-compare"),

@@ -11,13 +11,20 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from config.viewsets import ObjectCreateView, ObjectDetailView, ObjectEditView, ObjectListView, add_errors
+from config.viewsets import (
+    LifecycleActionView,
+    ObjectCreateView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    add_errors,
+)
 from vendors.models import Provider, ProviderCertification
 
 from .choices import CandidateStatus
 from .filtersets import WorkItemFilterSet
 from .forms import CriteriaFormSet, ScoreForm, SuccessMetricFormSet, WorkItemForm, suggested_metric_formset
-from .lifecycle import PILOTABLE
+from .lifecycle import CANDIDATE, GATED_CANDIDATE, PILOTABLE, SOURCEABLE, WORK_ITEM
 from .models import Candidate, WorkItem
 from .readiness import readiness_problems
 from .selectors import default_valid_through, gate_problems_by_provider, rank_providers
@@ -27,6 +34,7 @@ from .services import (
     score_record,
     work_item_apply_default_criteria,
     work_item_mark_ready,
+    work_item_perform,
 )
 from .tables import WorkItemTable
 
@@ -60,6 +68,8 @@ class WorkItemDetailView(ObjectDetailView):
             history=item.history.select_related("history_user")[:15],
             can_edit=self.request.user.has_perm("scope.change_workitem"),
             can_plan=self.request.user.has_perm("pilots.add_pilot") and item.status in PILOTABLE,
+            can_source=item.status in SOURCEABLE,
+            actions=WORK_ITEM.available(item.status) if self.request.user.has_perm("scope.change_workitem") else [],
         )
         return context
 
@@ -155,6 +165,12 @@ class SourcingView(PermissionRequiredMixin, View):
         )
         for candidate in candidates:
             candidate.gate_problems = reasons.get(candidate.provider_id, [])
+            # Selecting happens on the comparison page; an ineligible candidate is not offered a gated move.
+            candidate.actions = [
+                t
+                for t in CANDIDATE.available(candidate.status)
+                if t.action != "select" and not (candidate.gate_problems and t.target in GATED_CANDIDATE)
+            ]
         return render(
             request,
             "scope/sourcing.html",
@@ -290,7 +306,15 @@ class CompareView(PermissionRequiredMixin, View):
             )
         }
         columns = [
-            {"fit": fit, "candidate": candidates[fit.facts.id], "provider": providers[fit.facts.id]} for fit in fits
+            {
+                "fit": fit,
+                "candidate": candidates[fit.facts.id],
+                "provider": providers[fit.facts.id],
+                "can_select": fit.eligible and CANDIDATE.allows("select", candidates[fit.facts.id].status),
+                "can_shortlist": fit.eligible and CANDIDATE.allows("shortlist", candidates[fit.facts.id].status),
+                "selected": candidates[fit.facts.id].status == CANDIDATE["select"].target,
+            }
+            for fit in fits
         ]
         rows = [
             {"criterion": criterion, "cells": [column["fit"].scores[i] for column in columns]}
@@ -330,3 +354,14 @@ class CriteriaEditView(PermissionRequiredMixin, View):
 
     def render(self, item, formset, status=200):
         return render(self.request, "scope/criteria_form.html", {"item": item, "formset": formset}, status=status)
+
+
+class WorkItemActionView(LifecycleActionView):
+    """Mark ready, retire or reopen a work item; the rest of its moves follow from sourcing and pilots."""
+
+    model = WorkItem
+    lifecycle = WORK_ITEM
+
+    def perform(self, obj, action, data):
+        item = work_item_perform(work_item=obj, action=action, by=self.request.user)
+        return f"'{item}' is {item.get_status_display().lower()}."

@@ -40,6 +40,7 @@ APP_RULES = {
     "vendors:provider-detail": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "vendors:provider-edit": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 200)},
     "vendors:provider-action": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 400)},
+    "scope:workitem-action": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 302)},
     "vendors:certification-evidence": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "scope:workitem-list": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "scope:workitem-add": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (200, 200)},
@@ -125,7 +126,7 @@ def url_for(name: str, route: str, converters: dict, objects) -> str:
         elif param == "name":
             kwargs[param] = objects["cert"].evidence.name
         elif param == "action":
-            kwargs[param] = "block" if name.startswith("vendors:") else "decide"
+            kwargs[param] = {"vendors": "block", "scope": "retire"}.get(name.split(":")[0], "decide")
         elif param == "user_id":
             kwargs[param] = objects["pilot"].owner_id  # someone else's digest
         else:

@@ -356,3 +356,55 @@ def test_sourcing_page_lists_the_ranked_and_the_ineligible(setting):
     assert "1 eligible of 2 providers" in page
     assert "Blocked Co is blocked: Fraud case" in page
     assert "Add to long list" not in page  # viewers change nothing
+
+
+def test_the_work_items_service_line_ranks_its_providers_first_or_is_a_gate_when_required(setting):
+    item = setting["item"]
+    accounts_payable = ServiceLineFactory(name="Accounts payable (AP)", kind="process")
+    item.service_line = accounts_payable
+    item.save()
+    EvaluationCriterion.objects.create(work_item=item, name="certifications", weight=100, basis="certifications")
+    offers = setting["provider"]("Offers AP")
+    offers.service_lines.add(accounts_payable)
+    strong = setting["provider"]("Strong without AP")
+    for code in ("SOC2", "PCI", "HIPAA-X"):
+        ProviderCertificationFactory(provider=strong, certification_type=CertificationTypeFactory(code=code))
+    ranking = rank_providers(work_item=item, valid_through=UNTIL)
+    fits = list(ranking.eligible)
+    assert [f.facts.name for f in fits] == ["Offers AP", "Strong without AP"]
+    assert fits[0].total < fits[1].total  # a better total does not outrank the service line
+    assert fits[0].service_line_note == "Offers Accounts payable (AP)"
+    assert fits[1].service_line_note == ("Does not offer Accounts payable (AP): ranked below every provider that does")
+
+    item.service_line_required = True
+    item.save()
+    assert reasons_for(item, strong) == [
+        f"Strong without AP does not offer Accounts payable (AP), which '{item.title}' requires."
+    ]
+    assert reasons_for(item, offers) == []
+
+
+def test_an_ineligible_candidate_is_shown_with_its_reasons_and_cannot_be_shortlisted_scored_or_selected(setting):
+    item = setting["item"]
+    p = setting["provider"]("Vistula")
+    candidate = candidate_add(work_item=item, provider=p)
+    p.certifications.update(verified_at=None, verified_by=None)
+    client = logged_in_client(UserFactory(groups=["editor"]))
+    page = client.get(reverse("scope:workitem-sourcing", args=[item.pk])).content.decode()
+    assert "not eligible" in page and "Vistula&#x27;s ISO27001 certificate is not verified yet." in page
+    assert 'value="shortlisted"' not in page  # no Shortlist button for it
+    # A hand-made POST is refused with the reasons.
+    response = client.post(
+        reverse("scope:candidate-status", args=[candidate.pk]), {"status": "shortlisted"}, follow=True
+    )
+    assert "Vistula fails a hard gate, so you cannot shortlist it:" in response.content.decode()
+    candidate.refresh_from_db()
+    assert candidate.status == CandidateStatus.LONG_LIST
+    manual = EvaluationCriterion.objects.create(work_item=item, name="Cost", weight=100)
+    response = client.post(reverse("scope:candidate-score", args=[candidate.pk]), {f"value_{manual.pk}": "4"})
+    assert response.status_code == 400
+    assert "Vistula fails a hard gate, so you cannot score it:" in response.content.decode()
+    assert not candidate.scores.exists()
+    type(candidate).objects.filter(pk=candidate.pk).update(status=CandidateStatus.SHORTLISTED)
+    with pytest.raises(ValidationError, match="so you cannot select it"):
+        candidate_set_status(candidate=candidate, status=CandidateStatus.SELECTED)

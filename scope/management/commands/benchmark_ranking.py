@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from scope.lifecycle import SOURCEABLE
 from scope.models import WorkItem
 from scope.selectors import rank_providers
 from scope.views import INELIGIBLE_SHOWN, SHOWN
@@ -27,7 +28,7 @@ class Command(BaseCommand):
             WorkItem.objects.filter(pk=work_item)
             if work_item
             else WorkItem.objects.exclude(title__startswith="Scale")
-            .filter(status__in=["ready", "sourcing", "piloting"])
+            .filter(status__in=SOURCEABLE)
             .select_related("industry")
             .order_by("pk")[:4]
         )

@@ -10,6 +10,7 @@ writes a read-only field behind the service's back.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,6 +18,34 @@ from django.urls import path, reverse
 
 from config.lifecycle import Lifecycle
 from config.viewsets import add_errors
+
+
+class RefusalAdminMixin:
+    """A service's refusal raised while the admin saves or deletes (after the form was valid) rolls
+    the change back and comes back as a message on the same page, never a server error."""
+
+    def _refused(self, request, error: ValidationError):
+        self.message_user(request, " ".join(error.messages), messages.ERROR)
+        return redirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            return self._refused(request, error)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            return self._refused(request, error)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            with transaction.atomic():  # a list action (e.g. delete selected) is all or nothing
+                return super().changelist_view(request, extra_context)
+        except ValidationError as error:
+            return self._refused(request, error)
 
 
 class ConfirmForm(forms.Form):
@@ -65,6 +94,8 @@ class LifecycleAdminMixin:
         super().save_model(request, obj, form, change)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not str(object_id).isdigit() or not str(version_id).isdigit():
+            raise Http404("No such version.")
         if request.method == "POST":
             current = get_object_or_404(self.model, pk=object_id)
             version = get_object_or_404(current.history.model, pk=version_id, id=current.pk).instance

@@ -56,7 +56,3 @@ class Lifecycle:
                 f"'{record}' is {self.label(record.status).lower()}; it can be {transition.done} only when {allowed}."
             )
         return transition
-
-    def moves_to(self, source: str, target: str) -> bool:
-        """Whether some transition leads from `source` to `target`."""
-        return any(source in t.sources and t.target == target for t in self.transitions.values())

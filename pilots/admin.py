@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -105,6 +106,12 @@ class PilotAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
 
     def locked_fields(self, obj) -> list[str]:
         return LOCKED_AFTER_START if obj.status not in NOT_STARTED else []
+
+    def has_delete_permission(self, request, obj=None):
+        """Only a pilot that never started may be deleted; a started one is closed through its actions."""
+        if obj is not None and obj.status not in NOT_STARTED:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_queryset(self, request):
         return (
@@ -214,6 +221,38 @@ class PilotMetricAdmin(SimpleHistoryAdmin):
             return [f.name for f in PilotMetric._meta.fields if f.name != "id"]
         return super().get_readonly_fields(request, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        """A started pilot's metrics are what it is judged on: they stay."""
+        if obj is not None and obj.pilot.status not in NOT_STARTED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = super().get_form(request, obj, **kwargs)
+
+        class PilotMetricForm(base):
+            def clean(self):
+                data = super().clean()
+                pilot = data.get("pilot") or (obj.pilot if obj else None)
+                if pilot is not None and pilot.status not in NOT_STARTED:
+                    raise ValidationError(
+                        f"The metrics of '{pilot}' are frozen since it started; targets agreed up front stay as agreed."
+                    )
+                return data
+
+        return PilotMetricForm
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        metric = get_object_or_404(PilotMetric.objects.select_related("pilot"), pk=object_id)
+        if request.method == "POST" and metric.pilot.status not in NOT_STARTED:
+            self.message_user(
+                request,
+                f"The metrics of '{metric.pilot}' are frozen since it started: no version is restored.",
+                messages.ERROR,
+            )
+            return redirect("admin:pilots_pilotmetric_history", object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def save_formset(self, request, form, formset, change):
         """Measurements go through the recording service: period rules, corrections kept in history."""
         for inline_form in formset.deleted_forms:
@@ -236,6 +275,8 @@ class PilotMetricAdmin(SimpleHistoryAdmin):
                 )
             except ValidationError as error:
                 self.message_user(request, f"{data['period_start']}: {' '.join(error.messages)}", messages.ERROR)
+        # What the admin's change message reads; the rows were written by the service above.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 @admin.register(Measurement)
@@ -246,7 +287,22 @@ class MeasurementAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["metric"]
     list_select_related = ["metric__pilot", "recorded_by"]
     date_hierarchy = "period_start"
-    readonly_fields = ["recorded_by", "recorded_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A correction edits the value of its period; another period is another measurement.
+        fixed = ["metric", "period_start"] if obj is not None else []
+        return [*fixed, "recorded_by", "recorded_at"]
+
+    def delete_model(self, request, obj):
+        pilot_id = obj.metric.pilot_id
+        super().delete_model(request, obj)
+        services.evaluate_on_commit(pilot_id=pilot_id)
+
+    def delete_queryset(self, request, queryset):
+        pilot_ids = set(queryset.values_list("metric__pilot_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for pilot_id in pilot_ids:
+            services.evaluate_on_commit(pilot_id=pilot_id)
 
     @admin.display(description="Pilot", ordering="metric__pilot__name")
     def pilot(self, obj):
@@ -258,8 +314,10 @@ class MeasurementAdmin(SimpleHistoryAdmin):
         class MeasurementForm(base):
             def clean(self):
                 data = super().clean()
-                if data.get("metric") and data.get("period_start"):
-                    problems = services.measurement_problems(metric=data["metric"], period=data["period_start"])
+                metric = data.get("metric") or (obj.metric if obj else None)
+                period = data.get("period_start") or (obj.period_start if obj else None)
+                if metric and period:
+                    problems = services.measurement_problems(metric=metric, period=period)
                     for field, message in problems.items():
                         self.add_error(field if field in self.fields else None, message)
                 return data
@@ -331,6 +389,9 @@ class FlagAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the evaluation resolves flags; deleting one would open a gate behind its back
+
     @admin.action(description="Acknowledge selected flags", permissions=["change"])
     def acknowledge_selected(self, request, queryset):
         count = sum(1 for flag in queryset if services.flag_acknowledge(flag=flag, by=request.user))
@@ -349,6 +410,9 @@ class DecisionAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # decisions are the audit record
 
 
 @admin.register(DigestPreference)

@@ -9,7 +9,7 @@ import datetime
 import logging
 import random
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -38,7 +38,7 @@ from .evaluation import evaluate_pilots
 from .models import Decision, Measurement, Pilot, PilotMetric
 from .periods import next_period, period_start
 from .roles import EDITOR, VIEWER
-from .rules import sensible_margin
+from .rules import sensible_margin, unit_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -409,7 +409,7 @@ PROVIDERS = [
         ["Accounts payable", "Accounts receivable", "Payroll", "Financial analysis"],
         ["en", "hi"],
         ["per_fte", "per_transaction"],
-        "piloting",
+        "prospect",
         [("IN", "Pune", 2700, "Asia/Kolkata")],
         [("Manufacturing", 10, 4), ("Retail", 9, 3), ("Technology", 7, 2)],
         [("ISO27001", 310, True), ("SOC2-T2", 190, True), ("ISO9001", 35, True)],
@@ -534,7 +534,7 @@ WORK_ITEMS = [
         ["ISO27001"],
         ["en"],
         process_metrics("72", "99.9", "3.10"),
-        WorkItemStatus.SCALED,
+        WorkItemStatus.PILOTING,
     ),
     WorkItemSpec(
         "Competitor pricing research for grocery categories",
@@ -1020,9 +1020,10 @@ def _value_for(metric: PilotMetric, quality: str, week: int, weeks: int, rng: ra
     else:
         offset = Decimal(rng.uniform(-0.5, 1.2))
     value = target + better * offset * step
-    if metric.unit == "%":
-        value = min(value, Decimal("100"))
-    return value.quantize(Decimal("0.01"))
+    low, high = unit_bounds(metric.unit)
+    value = max(value, low) if low is not None else value
+    value = min(value, high) if high is not None else value
+    return value.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 
 
 def seed_pilots(*, owner, recorder, rng: random.Random, today: datetime.date) -> int:
@@ -1044,6 +1045,8 @@ def seed_pilots(*, owner, recorder, rng: random.Random, today: datetime.date) ->
                 "parent": Pilot.objects.filter(name=spec.parent).first() if spec.parent else None,
                 "decision_rule": spec.rule,
                 "status": spec.status,
+                # The demo's providers were shortlisted before their pilots began.
+                "provider_status_before": "" if spec.status == PilotStatus.PLANNED else ProviderStatus.SHORTLISTED,
             },
         )
         if not created:

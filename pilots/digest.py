@@ -24,7 +24,6 @@ from vendors.models import ProviderCertification
 
 from .choices import FlagKind
 from .gate import GateAnswer, pilots_ready_to_expand
-from .lifecycle import UNDER_WAY
 from .models import DigestDelivery, Flag, Pilot
 from .periods import period_start
 from .selectors import decisions_due, expiring_certifications, portfolio_counts
@@ -63,7 +62,7 @@ def load_portfolio(*, today: datetime.date | None = None, since: datetime.dateti
     today = today or timezone.localdate()
     since = since or timezone.now() - datetime.timedelta(days=8)
     flags = Flag.objects.select_related("pilot__provider", "pilot__owner", "metric")
-    open_flags = list(flags.filter(resolved_at__isnull=True, pilot__status__in=UNDER_WAY).order_by("-opened_at"))
+    open_flags = list(flags.filter(resolved_at__isnull=True).order_by("-opened_at"))
     resolved = list(flags.filter(resolved_at__gte=since).order_by("-resolved_at"))
     return Portfolio(
         today=today,

@@ -9,11 +9,13 @@ unique constraint already holds, and a row another run resolved first is not cou
 
 import datetime
 import logging
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, DateField, DecimalField, F, IntegerField, OuterRef, Q, Subquery, When, Window
+from django.db.models.functions import Coalesce, Lag, Lead
 from django.utils import timezone
 
 from scope.choices import Cadence
@@ -22,7 +24,18 @@ from vendors.models import ProviderCertification
 from .choices import FlagKind, PilotStatus, Severity
 from .lifecycle import EVALUATED, FINISHED
 from .models import Flag, Measurement, Pilot, PilotMetric
-from .periods import describe_period, describe_periods, due_by, due_periods, latest_due_period
+from .periods import (
+    describe_period,
+    describe_periods,
+    due_by,
+    due_period,
+    first_period,
+    last_complete_period,
+    latest_due_period,
+    next_period,
+    period_count,
+    periods_between,
+)
 from .rules import MISSED, NEAR_MISS, judge, number, target_text
 
 logger = logging.getLogger(__name__)
@@ -66,8 +79,7 @@ def evaluate_pilots(
         wanted.update(_pilot_flags(pilots, pilots_qs, today))
         result = _apply(wanted, Flag.objects.open().filter(pilot__in=pilots_qs), now)
         result.pilots = len(pilots)
-        if pilot_ids is None:
-            result.resolved += resolve_flags_of_finished_pilots(now=now)
+        result.resolved += resolve_flags_of_finished_pilots(now=now, pilot_ids=pilot_ids)
         if notify and result.opened_critical_ids:
             ids = list(result.opened_critical_ids)
             transaction.on_commit(lambda: _queue_owner_emails(ids))
@@ -81,8 +93,14 @@ def evaluate_pilots(
     return result
 
 
-def resolve_flags_of_finished_pilots(*, now: datetime.datetime | None = None) -> int:
-    return Flag.objects.open().filter(pilot__status__in=FINISHED).update(resolved_at=now or timezone.now())
+def resolve_flags_of_finished_pilots(
+    *, now: datetime.datetime | None = None, pilot_ids: list[int] | None = None
+) -> int:
+    """Nobody watches a finished pilot any more: its open flags are resolved (all, or those of `pilot_ids`)."""
+    flags = Flag.objects.open().filter(pilot__status__in=FINISHED)
+    if pilot_ids is not None:
+        flags = flags.filter(pilot__in=pilot_ids)
+    return flags.update(resolved_at=now or timezone.now())
 
 
 def _queue_owner_emails(flag_ids: list[int]) -> None:
@@ -94,40 +112,137 @@ def _queue_owner_emails(flag_ids: list[int]) -> None:
 # --- What should be flagged -------------------------------------------------------------------
 
 
-def _measured_due(today: datetime.date) -> Case:
-    """How many of a metric's periods up to its latest due one (and before its pilot's decision date)
-    have a measurement: compared with how many are due, it tells which metrics have a gap without
-    reading their periods."""
+def _measured_span(today: datetime.date) -> dict[str, Case]:
+    """For each metric, over its periods up to its latest due one (and before its pilot's decision
+    date): how many have a measurement, and the first and last that do. Compared with how many are
+    due, they tell which metrics have a gap, and where, without reading their periods."""
 
-    def count_until(bound: datetime.date):
-        counted = (
-            Measurement.objects.filter(
-                metric=OuterRef("pk"), period_start__lte=bound, period_start__lt=OuterRef("pilot__ends_on")
-            )
-            .order_by()
-            .values("metric")
-            .annotate(n=Count("*"))
-            .values("n")
+    def due_measurements(bound: datetime.date):
+        return Measurement.objects.filter(
+            metric=OuterRef("pk"), period_start__lte=bound, period_start__lt=OuterRef("pilot__ends_on")
+        ).order_by()
+
+    def by_cadence(read, output_field):
+        return Case(
+            *[When(cadence=c, then=read(due_measurements(latest_due_period(today, c)))) for c in Cadence.values],
+            output_field=output_field,
         )
+
+    def count(qs):
+        counted = qs.values("metric").annotate(n=Count("*")).values("n")
         return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
+    return {
+        "measured_due": by_cadence(count, IntegerField()),
+        "first_measured": by_cadence(
+            lambda qs: Subquery(qs.order_by("period_start").values("period_start")[:1]), DateField()
+        ),
+        "last_measured": by_cadence(
+            lambda qs: Subquery(qs.order_by("-period_start").values("period_start")[:1]), DateField()
+        ),
+    }
+
+
+def _missing_periods(metrics: list[dict], pilots: dict, today: datetime.date) -> dict[int, list[datetime.date]]:
+    """Each metric's due periods without a measurement, oldest first (metrics without a gap left out).
+
+    Comparing how many due periods each metric has measured with how many there are tells which have
+    a gap; when the measured ones form one unbroken run, the gaps are before and after it. Only for a
+    metric with a hole inside does the database return the edges of its runs of measured periods (the
+    first, the last, and each one that follows a gap), so the work grows with the holes, not the
+    measurements.
+    """
+    missing: dict[int, list[datetime.date]] = {}
+    spans: dict[int, tuple[datetime.date, datetime.date, str]] = {}  # metrics with a hole inside
+    for metric in metrics:
+        pilot = pilots.get(metric["pilot_id"])
+        if not pilot:
+            continue
+        cadence = metric["cadence"]
+        last = due_period(today=today, cadence=cadence, starts_on=pilot["starts_on"], ends_on=pilot["ends_on"])
+        if last is None:
+            continue
+        first, measured = first_period(pilot["starts_on"], cadence), metric["measured_due"]
+        if measured == period_count(first, last, cadence):
+            continue
+        low, high = metric["first_measured"], metric["last_measured"]
+        if measured == 0:
+            missing[metric["id"]] = periods_between(first, next_period(last, cadence), cadence)
+        elif measured == period_count(low, high, cadence):  # one unbroken run: the gaps are before and after it
+            before, after = (
+                periods_between(first, low, cadence),
+                periods_between(next_period(high, cadence), next_period(last, cadence), cadence),
+            )
+            missing[metric["id"]] = before + after
+        else:
+            spans[metric["id"]] = (first, last, cadence)
+    if not spans:
+        return missing
+    in_window = reduce(
+        operator.or_,
+        (Q(metric__cadence=c, period_start__lte=latest_due_period(today, c)) for c in Cadence.values),
+    )
+    by_period = {"partition_by": [F("metric_id")], "order_by": F("period_start").asc()}
+    edges = (
+        Measurement.objects.filter(in_window, metric__in=list(spans), period_start__lt=F("metric__pilot__ends_on"))
+        .annotate(
+            previous=Window(Lag("period_start"), **by_period),
+            following=Window(Lead("period_start"), **by_period),
+        )
+        .filter(
+            Q(previous__isnull=True)
+            | Q(following__isnull=True)
+            | Q(period_start__gt=F("previous") + datetime.timedelta(days=7))
+        )
+        .values_list("metric_id", "period_start", "previous", "following")
+    )
+    runs: dict[int, list[tuple]] = {}
+    for metric_id, start, previous, following in edges:
+        runs.setdefault(metric_id, []).append((start, previous, following))
+    for metric_id, (first, last, cadence) in spans.items():
+        gaps, cursor = [], first
+        for start, previous, following in sorted(runs.get(metric_id, [])):
+            if previous is None:  # before the first measured period
+                gaps += periods_between(cursor, start, cadence)
+            elif next_period(previous, cadence) != start:  # between two runs of measured periods
+                gaps += periods_between(next_period(previous, cadence), start, cadence)
+            if following is None:
+                cursor = next_period(start, cadence)
+        gaps += periods_between(cursor, next_period(last, cadence), cadence)
+        if gaps:
+            missing[metric_id] = gaps
+    return missing
+
+
+def _latest_complete(today: datetime.date, field: str, output_field) -> Case:
+    """The metric's latest measurement of a complete period (a week still under way is not judged yet,
+    as the gate does not judge it)."""
     return Case(
-        *[When(cadence=cadence, then=count_until(latest_due_period(today, cadence))) for cadence in Cadence.values],
-        output_field=IntegerField(),
+        *[
+            When(
+                cadence=c,
+                then=Subquery(
+                    Measurement.objects.filter(metric=OuterRef("pk"), period_start__lte=last_complete_period(today, c))
+                    .order_by("-period_start")
+                    .values(field)[:1]
+                ),
+            )
+            for c in Cadence.values
+        ],
+        output_field=output_field,
     )
 
 
 def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey, tuple[str, str]]:
-    latest = Measurement.objects.filter(metric=OuterRef("pk")).order_by("-period_start")
     sample_count = (
         Measurement.objects.filter(metric=OuterRef("pk")).order_by().values("metric").annotate(n=Count("*")).values("n")
     )
     metrics = list(
         PilotMetric.objects.filter(pilot__in=pilots_qs, target__isnull=False)
         .annotate(
-            latest_period=Subquery(latest.values("period_start")[:1]),
-            latest_value=Subquery(latest.values("value")[:1]),
-            measured_due=_measured_due(today),
+            latest_period=_latest_complete(today, "period_start", DateField()),
+            latest_value=_latest_complete(today, "value", DecimalField(max_digits=14, decimal_places=4)),
+            **_measured_span(today),
             # Samples only matter from the decision date on; skip counting for the other pilots.
             samples=Case(
                 When(pilot__ends_on__lte=today, then=Subquery(sample_count, output_field=IntegerField())),
@@ -149,22 +264,12 @@ def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey
             "latest_period",
             "latest_value",
             "measured_due",
+            "first_measured",
+            "last_measured",
             "samples",
         )
     )
-    due: dict[int, list[datetime.date]] = {}
-    for metric in metrics:
-        pilot = pilots.get(metric["pilot_id"])
-        if pilot:
-            due[metric["id"]] = due_periods(
-                today=today, cadence=metric["cadence"], starts_on=pilot["starts_on"], ends_on=pilot["ends_on"]
-            )
-    # Only the metrics with fewer measurements than due periods have a gap; read just their periods.
-    gapped = [m["id"] for m in metrics if m["id"] in due and m["measured_due"] != len(due[m["id"]])]
-    measured: dict[int, set[datetime.date]] = {}
-    if gapped:
-        for metric_id, start in Measurement.objects.filter(metric__in=gapped).values_list("metric_id", "period_start"):
-            measured.setdefault(metric_id, set()).add(start)
+    missing = _missing_periods(metrics, pilots, today)
 
     wanted: dict[FlagKey, tuple[str, str]] = {}
     for metric in metrics:
@@ -194,14 +299,13 @@ def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey
                     f"{name} met its target ({target}) in the {period} with {number(metric['latest_value'])}, but "
                     f"by less than its warning margin of {number(metric['warning_margin'])}: at risk.",
                 )
-        if metric["id"] in gapped:
-            missing = [p for p in due[metric["id"]] if p not in measured.get(metric["id"], set())]
-            if missing:
-                wanted[(*key, FlagKind.MISSING_DATA)] = (
-                    Severity.WARNING,
-                    f"{name} has no measurement for the {describe_periods(missing, cadence)} "
-                    f"(due by {due_by(missing[-1], cadence):%d %b %Y}). Missing data is never a pass.",
-                )
+        gaps = missing.get(metric["id"])
+        if gaps:
+            wanted[(*key, FlagKind.MISSING_DATA)] = (
+                Severity.WARNING,
+                f"{name} has no measurement for the {describe_periods(gaps, cadence)} "
+                f"(due by {due_by(gaps[-1], cadence):%d %b %Y}). Missing data is never a pass.",
+            )
         samples = metric["samples"] or 0
         if today >= pilot["ends_on"] and samples < metric["min_samples"]:
             wanted[(*key, FlagKind.INSUFFICIENT_EVIDENCE)] = (

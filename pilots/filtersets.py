@@ -63,7 +63,10 @@ class PilotFilterSet(django_filters.FilterSet):
 
 class FlagFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
-        choices=[("open", "Open"), ("resolved", "Resolved")], method="filter_state", empty_label="Open and resolved"
+        choices=[("open", "Open"), ("resolved", "Resolved")],
+        method="filter_state",
+        empty_label="Open and resolved",
+        label="State",
     )
     kind = django_filters.MultipleChoiceFilter(choices=FlagKind.choices, distinct=False)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)

@@ -8,8 +8,8 @@ from vendors.models import Provider
 from .choices import DecisionOutcome
 from .gate import expansion_gate
 from .lifecycle import NOT_STARTED
-from .models import DigestPreference, Pilot, PilotMetric
-from .rules import target_text
+from .models import DigestPreference, Pilot, PilotMetric, validate_pilot_date
+from .rules import target_text, value_problem
 
 
 class DecisionForm(forms.Form):
@@ -22,7 +22,10 @@ class DecisionForm(forms.Form):
         required=False, label="This is an early decision (before the decision date); only the owner may record it."
     )
     extend_to = forms.DateField(
-        required=False, label="New decision date (extend only)", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="New decision date (extend only)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_pilot_date],
     )
 
     def __init__(self, *args, pilot: Pilot, user=None, **kwargs):
@@ -37,7 +40,7 @@ class DecisionForm(forms.Form):
                 c for c in DecisionOutcome.choices if c[0] != DecisionOutcome.EXPAND
             ]
             self.fields["outcome"].help_text = "Expand is not offered: the gate to expand is closed (see above)."
-        if not before_date:
+        if not (before_date and is_owner):  # an early decision is the owner's, before the date
             del self.fields["early"]
 
     def clean(self):
@@ -51,8 +54,15 @@ class ExpandForm(forms.Form):
     volume_share = forms.DecimalField(
         max_digits=5, decimal_places=2, min_value=0.01, max_value=100, label="Share of volume for the next stage (%)"
     )
-    starts_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(required=False, label="Decision date", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_pilot_date]
+    )
+    ends_on = forms.DateField(
+        required=False,
+        label="Decision date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_pilot_date],
+    )
     budget = forms.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
     make_active = forms.BooleanField(
         required=False,
@@ -139,6 +149,15 @@ class PilotEditForm(forms.ModelForm):
         widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "decision_rule": forms.Textarea(attrs={"rows": 2})}
         labels = {"ends_on": "Decision date"}
 
+    def clean_volume_share(self):
+        share = self.cleaned_data.get("volume_share")
+        parent = self.instance.parent
+        if share is not None and parent is not None and share <= parent.volume_share:
+            raise forms.ValidationError(
+                f"A later stage takes a larger share of volume than the stage it grew from ({parent.volume_share}%)."
+            )
+        return share
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.status not in NOT_STARTED:
@@ -187,6 +206,11 @@ class MeasurementEntryForm(forms.Form):
         data = super().clean()
         if not any(data.get(f"value_{m.pk}") is not None for m in self.metrics):
             raise forms.ValidationError("Enter at least one value.")
+        for metric in self.metrics:
+            value = data.get(f"value_{metric.pk}")
+            problem = value_problem(value=value, unit=metric.unit) if value is not None else None
+            if problem:
+                self.add_error(f"value_{metric.pk}", problem)
         return data
 
     def entries(self):

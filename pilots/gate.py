@@ -14,8 +14,8 @@ from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_object
 from django.utils import timezone
 
 from .choices import DecisionOutcome, PilotStatus, Severity
-from .lifecycle import DECIDED
-from .models import Decision, Flag, Measurement, Pilot, PilotMetric
+from .lifecycle import DECIDED, EVALUATED
+from .models import MAX_PROOF_PERIODS, Decision, Flag, Measurement, Pilot, PilotMetric
 from .periods import describe_period, last_complete_period, last_period, period_start, recent_periods
 from .rules import MET, judge, number, target_text
 
@@ -125,14 +125,7 @@ def expansion_gates(pilots: list[Pilot], *, today: datetime.date | None = None) 
     by_pk = {pilot.pk: pilot for pilot in pilots}
     metrics = list(PilotMetric.objects.filter(pilot__in=list(by_pk), critical=True).order_by("pilot", "name"))
     # Only the last N periods before each pilot's proof window ends matter; fetch from the earliest.
-    earliest = min(
-        (
-            period_start(min(today, by_pk[m.pilot_id].ends_on), m.cadence)
-            - datetime.timedelta(days=31 * (m.min_samples + 1))
-            for m in metrics
-        ),
-        default=today,
-    )
+    earliest = min((_window_start(m, by_pk[m.pilot_id], today) for m in metrics), default=today)
     measurements = Measurement.objects.filter(period_start__gte=earliest).order_by("-period_start")
     prefetch = Prefetch("measurements", queryset=measurements)
     prefetch_related_objects(metrics, prefetch)
@@ -161,6 +154,18 @@ def expansion_gates(pilots: list[Pilot], *, today: datetime.date | None = None) 
         pk: _answer(pilot, by_pilot.get(pk, []), flags.get(pk, []), decisions.get(pk), today)
         for pk, pilot in by_pk.items()
     }
+
+
+def _window_start(metric: PilotMetric, pilot: Pilot, today: datetime.date) -> datetime.date:
+    """A day on or before the metric's first proof period (a month per period, to be safe)."""
+    end = period_start(min(today, pilot.ends_on), metric.cadence)
+    window = _days_before(end, 31 * (min(metric.min_samples, MAX_PROOF_PERIODS) + 1))
+    return max(window, _days_before(pilot.starts_on, 31))
+
+
+def _days_before(day: datetime.date, days: int) -> datetime.date:
+    """`days` before `day`, or the calendar's first day when that is nearer."""
+    return day - datetime.timedelta(days=min(days, (day - datetime.date.min).days))
 
 
 def _answer(pilot, critical_metrics, open_critical_flags, decision, today) -> GateAnswer:
@@ -240,7 +245,7 @@ def pilots_ready_to_expand(queryset=None, *, today: datetime.date | None = None)
     queryset = Pilot.objects.all() if queryset is None else queryset
     passed = list(queryset.filter(status=PilotStatus.PASSED).select_related("provider", "owner").order_by("ends_on"))
     candidates = list(
-        queryset.filter(status__in=(PilotStatus.IN_REVIEW, PilotStatus.RUNNING), ends_on__lte=today)
+        queryset.filter(status__in=EVALUATED, ends_on__lte=today)
         .exclude(Exists(Flag.objects.open().filter(pilot=OuterRef("pk"), severity=Severity.CRITICAL)))
         .select_related("provider", "owner")
         .order_by("ends_on")

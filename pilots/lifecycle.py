@@ -37,8 +37,8 @@ OPEN = NOT_STARTED + UNDER_WAY
 EVALUATED = (S.RUNNING, S.IN_REVIEW)
 # Measurements are recorded while a pilot is under way.
 RECORDABLE = UNDER_WAY
-# A decision is pending: the decision date matters.
-AWAITING_DECISION = (S.RUNNING, S.IN_REVIEW)
+# Still holding its provider and work items: under way, or passed and about to grow or close.
+HOLDING = (*UNDER_WAY, S.PASSED)
 # A decision was recorded (or followed from one).
 DECIDED = (S.PASSED, S.FAILED, S.EXPANDED, S.CLOSED)
 # Nobody is watching any more: their flags are resolved.

@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,6 +20,14 @@ from .choices import DecisionOutcome, FlagKind, MeasurementSource, PilotStatus, 
 from .rules import margin_problem
 
 MAX_WORK_ITEMS_PER_PILOT = 2
+# Pilot dates outside these are typing errors, and date arithmetic near the calendar's ends overflows.
+EARLIEST_DATE, LATEST_DATE = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
+MAX_PROOF_PERIODS = 260  # five years of weeks
+
+
+def validate_pilot_date(value: datetime.date) -> None:
+    if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValidationError(f"Give a date between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}.")
 
 
 class PilotQuerySet(models.QuerySet):
@@ -40,8 +49,8 @@ class Pilot(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_pilots"
     )
-    starts_on = models.DateField()
-    ends_on = models.DateField(help_text="The decision date.")
+    starts_on = models.DateField(validators=[validate_pilot_date])
+    ends_on = models.DateField(help_text="The decision date.", validators=[validate_pilot_date])
     volume_share = models.DecimalField(
         "share of volume (%)",
         max_digits=5,
@@ -150,7 +159,7 @@ class PilotMetric(models.Model):
     min_samples = models.PositiveSmallIntegerField(
         "minimum samples for proof",
         default=4,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PROOF_PERIODS)],
         help_text="Periods with a measurement needed before the metric counts as proven.",
     )
     history = HistoricalRecords()

@@ -47,7 +47,7 @@ def latest_due_period(today: datetime.date, cadence: str, grace_days: int | None
     days have passed)."""
     grace = datetime.timedelta(days=settings.MISSING_DATA_GRACE_DAYS if grace_days is None else grace_days)
     period = last_complete_period(today, cadence)
-    if next_period(period, cadence) + grace > today:
+    while next_period(period, cadence) + grace > today:  # still inside its grace days
         period = previous_period(period, cadence)
     return period
 
@@ -79,6 +79,24 @@ def due_periods(
     while period <= last:
         periods.append(period)
         period = next_period(period, cadence)
+    return periods
+
+
+def period_count(first: datetime.date, last: datetime.date, cadence: str) -> int:
+    """How many periods run from `first` to `last`, both included (0 when `last` comes first)."""
+    if last < first:
+        return 0
+    if cadence == Cadence.MONTHLY:
+        return (last.year - first.year) * 12 + last.month - first.month + 1
+    return (last - first).days // 7 + 1
+
+
+def periods_between(start: datetime.date, stop: datetime.date, cadence: str) -> list[datetime.date]:
+    """The periods from `start` up to, not including, `stop`."""
+    periods = []
+    while start < stop:
+        periods.append(start)
+        start = next_period(start, cadence)
     return periods
 
 

@@ -22,6 +22,17 @@ def unit_bounds(unit: str) -> tuple[Decimal | None, Decimal | None]:
     return Decimal(0), None
 
 
+def value_problem(*, value: Decimal, unit: str) -> str | None:
+    """Why a measured value cannot be right for its unit (a percentage above 100, a negative cost)."""
+    low, high = unit_bounds(unit)
+    shown = with_unit(unit)
+    if low is not None and value < low:
+        return f"{number(value)}{shown} is below the lowest possible value ({number(low)}{shown})."
+    if high is not None and value > high:
+        return f"{number(value)}{shown} is above the highest possible value ({number(high)}{shown})."
+    return None
+
+
 def margin_problem(*, target: Decimal, margin: Decimal, direction: str, unit: str) -> str | None:
     """Why a target and warning margin cannot work together: "met cleanly" means beating the target
     by the margin, so target plus margin must be a value the metric can reach."""
@@ -84,4 +95,15 @@ def with_unit(unit: str) -> str:
     return unit if unit == "%" else f" {unit}"
 
 
-__all__ = ["MET", "MISSED", "NEAR_MISS", "judge", "margin_problem", "number", "target_text", "unit_bounds", "with_unit"]
+__all__ = [
+    "MET",
+    "MISSED",
+    "NEAR_MISS",
+    "judge",
+    "margin_problem",
+    "number",
+    "target_text",
+    "unit_bounds",
+    "value_problem",
+    "with_unit",
+]

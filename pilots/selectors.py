@@ -14,7 +14,7 @@ from vendors.models import ProviderCertification
 from .choices import PilotStatus, Severity
 from .lifecycle import UNDER_WAY
 from .models import Flag, Measurement, Pilot, PilotMetric
-from .periods import missing_periods
+from .periods import last_complete_period, missing_periods
 from .rules import judge
 
 
@@ -80,15 +80,18 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
                 starts_on=pilot.starts_on,
                 ends_on=pilot.ends_on,
             )
+        # Judged as the evaluation judges it: the latest complete period (a week under way waits).
+        complete = last_complete_period(today, metric.cadence)
+        judged = next((m for m in reversed(measurements) if m.period_start <= complete), None)
         if metric.target is None:
             verdict = "no_target"
         elif latest is None and pilot.status == PilotStatus.PLANNED:
             verdict = "not_started"
-        elif missing or latest is None:
+        elif judged is None:
             verdict = "missing"
         else:
             verdict = judge(
-                value=latest.value, target=metric.target, direction=metric.direction, margin=metric.warning_margin
+                value=judged.value, target=metric.target, direction=metric.direction, margin=metric.warning_margin
             )
         overviews.append(
             MetricOverview(
@@ -133,13 +136,7 @@ def expiring_certifications(*, today: datetime.date):
 def portfolio_counts(*, today: datetime.date) -> dict[str, int]:
     """The headline numbers the dashboard and the digest both show, read the same way (four queries)."""
     by_status = dict(Pilot.objects.under_way().values_list("status").annotate(n=Count("*")).order_by())
-    flags = dict(
-        Flag.objects.open()
-        .filter(pilot__status__in=UNDER_WAY)
-        .values_list("severity")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
+    flags = dict(Flag.objects.open().values_list("severity").annotate(n=Count("*")).order_by())
     decisions = Pilot.objects.under_way().aggregate(
         due=Count("pk", filter=Q(ends_on__range=(today, today + datetime.timedelta(days=DECISIONS_AHEAD_DAYS)))),
         overdue=Count("pk", filter=Q(ends_on__lt=today)),

@@ -3,6 +3,7 @@ preconditions, raising a ValidationError that says what is missing, and recordin
 in the pilot's history."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -14,14 +15,16 @@ from scope.choices import Cadence, CandidateStatus, WorkItemStatus
 from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import Candidate, WorkItem
 from scope.services import work_item_resume_sourcing, work_item_scale, work_item_start_piloting
+from vendors.choices import ProviderStatus
 from vendors.models import Provider
 from vendors.services import provider_activate, provider_approve, provider_mark_piloting, provider_restore
 
 from .choices import DecisionOutcome, MeasurementSource, PilotStatus
 from .gate import expansion_gate
-from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE
+from .lifecycle import HOLDING, LIFECYCLE, NOT_STARTED, RECORDABLE, UNDER_WAY
 from .models import MAX_WORK_ITEMS_PER_PILOT, Decision, Flag, Measurement, Pilot, PilotMetric
 from .periods import first_period, period_start
+from .rules import value_problem
 from .selectors import start_problems
 
 DEFAULT_MIN_SAMPLES = {Cadence.WEEKLY: 4, Cadence.MONTHLY: 3}
@@ -39,6 +42,8 @@ def _save(pilot: Pilot, *, status: str, by, reason: str) -> Pilot:
     pilot._history_user = by
     pilot.full_clean()
     pilot.save()
+    # Its flags follow the new status at once (a decision no longer overdue, a stopped pilot's flags).
+    evaluate_on_commit(pilot_id=pilot.pk)
     return pilot
 
 
@@ -205,7 +210,17 @@ def pilot_start(*, pilot: Pilot, by=None) -> Pilot:
     cause = f"Pilot '{pilot}' started"
     for item in pilot.work_items.all():
         work_item_start_piloting(work_item=item, by=by, cause=cause)
-    pilot.provider_status_before = provider_mark_piloting(provider=pilot.provider, by=by, cause=cause)
+    before = provider_mark_piloting(provider=pilot.provider, by=by, cause=cause)
+    if before == ProviderStatus.PILOTING:
+        # Another pilot made it piloting; what it was before that is what a stop returns it to.
+        before = (
+            Pilot.objects.filter(provider=pilot.provider_id, status__in=UNDER_WAY)
+            .exclude(provider_status_before="")
+            .values_list("provider_status_before", flat=True)
+            .first()
+            or before
+        )
+    pilot.provider_status_before = before
     if pilot.stage > 1 and pilot.volume_share >= 100:
         provider_activate(provider=pilot.provider, by=by, cause=f"Stage {pilot.stage} of '{pilot}' runs at full share")
     return _save(pilot, status=PilotStatus.RUNNING, by=by, reason="Started")
@@ -290,7 +305,7 @@ def _carry_stop(pilot: Pilot, *, by) -> None:
     """A stopped pilot sends its work items back to sourcing and its provider back to the status it
     had before the pilot, unless another pilot under way still keeps them there."""
     cause = f"Pilot '{pilot}' stopped"
-    others = Pilot.objects.under_way().exclude(pk=pilot.pk)
+    others = Pilot.objects.filter(status__in=HOLDING).exclude(pk=pilot.pk)
     for item in pilot.work_items.all():
         if not others.filter(work_items=item).exists():
             work_item_resume_sourcing(work_item=item, by=by, cause=cause)
@@ -316,6 +331,10 @@ def pilot_expand(
     when the owner says the relationship is established."""
     pilot = _locked(pilot)
     _require(pilot, "expand")
+    if pilot.provider.is_blocked:
+        raise ValidationError(
+            f"{pilot.provider} is blocked and cannot start new pilots: {pilot.provider.blocked_reason}"
+        )
     reasons = expansion_gate(pilot).proof_reasons
     if reasons:
         raise ValidationError(["The gate to expand is closed:", *reasons])
@@ -330,7 +349,7 @@ def pilot_expand(
     starts_on = starts_on or max(timezone.localdate(), pilot.ends_on)
     ends_on = ends_on or starts_on + (pilot.ends_on - pilot.starts_on)
     stage = pilot.stage + 1
-    base_name = pilot.name.rsplit(" — stage", 1)[0]
+    base_name = re.sub(r"\s*(?:—\s*)?stage \d+$", "", pilot.name, flags=re.IGNORECASE) or pilot.name
     next_stage = Pilot(
         name=name or f"{base_name} — stage {stage}",
         provider=pilot.provider,
@@ -381,8 +400,10 @@ def pilot_close(*, pilot: Pilot, by=None) -> Pilot:
     succeeded = pilot.status == PilotStatus.PASSED
     _save(pilot, status=PilotStatus.CLOSED, by=by, reason="Closed as a success" if succeeded else "Closed")
     if succeeded:
+        cause = f"Last stage '{pilot}' closed as a success"
         for item in pilot.work_items.all():
-            work_item_scale(work_item=item, by=by, cause=f"Last stage '{pilot}' closed as a success")
+            work_item_scale(work_item=item, by=by, cause=cause)
+        provider_approve(provider=pilot.provider, by=by, cause=cause)
     return pilot
 
 
@@ -418,6 +439,9 @@ def measurement_record(
     errors = measurement_problems(metric=metric, period=period)
     if errors:
         raise ValidationError(errors)
+    problem = value_problem(value=value, unit=metric.unit)
+    if problem:
+        raise ValidationError({"value": f"{metric.name}: {problem}"})
     start = period_start(period, metric.cadence)
     measurement = Measurement.objects.select_for_update().filter(metric=metric, period_start=start).first()
     created = measurement is None

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import LifecycleAdminMixin, bulk_action
+from config.admin import LifecycleAdminMixin, RefusalAdminMixin, bulk_action
 from config.viewsets import add_errors
 
 from .forms import CriteriaFormSetBase
@@ -17,6 +17,7 @@ from .services import (
     score_check,
     score_record,
     work_item_perform,
+    work_item_readiness_kept,
 )
 
 
@@ -61,7 +62,7 @@ class ReadinessFilter(admin.SimpleListFilter):
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
+class WorkItemAdmin(RefusalAdminMixin, LifecycleAdminMixin, SimpleHistoryAdmin):
     lifecycle = WORK_ITEM
     list_display = [
         "title",
@@ -142,18 +143,42 @@ class WorkItemAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
             return "None: the work item can go to sourcing."
         return format_html_join("", "<p>• {}</p>", ((p,) for p in problems))
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        work_item_readiness_kept(work_item=form.instance)
+
+    def has_delete_permission(self, request, obj=None):
+        """A work item with pilots is kept (retire it instead): its pilots are judged against it."""
+        if obj is not None and obj.pilots.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     def perform(self, request, obj, action, data):
         item = work_item_perform(work_item=obj, action=action, by=request.user)
         return f"{item}: {item.get_status_display().lower()}."
 
 
 @admin.register(SuccessMetric)
-class SuccessMetricAdmin(SimpleHistoryAdmin):
+class SuccessMetricAdmin(RefusalAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "work_item", "unit", "direction", "target", "critical", "cadence"]
     list_filter = ["direction", "critical", "cadence"]
     search_fields = ["name", "work_item__title"]
     autocomplete_fields = ["work_item"]
     list_select_related = ["work_item"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        work_item_readiness_kept(work_item=obj.work_item)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        work_item_readiness_kept(work_item=obj.work_item)
+
+    def delete_queryset(self, request, queryset):
+        items = {metric.work_item for metric in queryset.select_related("work_item")}
+        super().delete_queryset(request, queryset)
+        for item in items:
+            work_item_readiness_kept(work_item=item)
 
 
 class ScoreInline(admin.TabularInline):

@@ -75,7 +75,7 @@ class CriteriaFormSetBase(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("weight")
         ]
-        problem = criteria_weight_problem(weights)
+        problem = criteria_weight_problem(weights, had_criteria=self.initial_form_count() > 0)
         if problem:
             raise ValidationError(problem)
 

@@ -42,7 +42,7 @@ CANDIDATE = Lifecycle(
     [
         Transition("shortlist", frozenset({C.LONG_LIST}), C.SHORTLISTED, "Shortlist", "shortlisted"),
         Transition("select", frozenset({C.SHORTLISTED}), C.SELECTED, "Select", "selected"),
-        Transition("reject", frozenset({C.LONG_LIST, C.SHORTLISTED}), C.REJECTED, "Reject", "rejected"),
+        Transition("reject", frozenset({C.LONG_LIST, C.SHORTLISTED, C.SELECTED}), C.REJECTED, "Reject", "rejected"),
         Transition(
             "back_to_long_list",
             frozenset({C.SHORTLISTED, C.REJECTED}),
@@ -55,8 +55,8 @@ CANDIDATE = Lifecycle(
     noun="candidate",
 )
 
-# A candidate in these statuses must pass the hard gates.
-GATED_CANDIDATE = (C.SHORTLISTED, C.SELECTED)
+# Moves that need the provider to pass the hard gates (moving back or out never does).
+GATED_MOVES = ("shortlist", "select")
 
 
 def candidate_action_to(source: str, target: str) -> str | None:

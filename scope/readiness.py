@@ -39,7 +39,10 @@ PADDING_WORDS = frozenset(
     program initiative stuff bits pieces needs please help support things items q1 q2 q3 q4 h1 h2 fy
     daily weekly monthly quarterly yearly annual annually year years month months week weeks
     january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec next this last
+    jan feb mar apr jun jul aug sep sept oct nov dec next this last tbd tba needed need needs phase stage
+    whatever continued continuing continue everyone everybody everything anything something across region
+    regional global local emea apac amer latam europe group company companies wide urgently quickly asap
+    per various assorted etc also plus more other others additional extra
     """.split()
 )
 MIN_SPECIFIC_WORDS = 2

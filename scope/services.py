@@ -7,7 +7,7 @@ from vendors.models import Provider
 from vendors.services import provider_shortlist_for
 
 from .choices import CandidateStatus, CriterionBasis, WorkItemStatus
-from .lifecycle import CANDIDATE, GATED_CANDIDATE, SOURCEABLE, WORK_ITEM, candidate_action_to
+from .lifecycle import CANDIDATE, GATED_MOVES, SOURCEABLE, WORK_ITEM, candidate_action_to
 from .models import Candidate, EvaluationCriterion, Score, WorkItem
 from .readiness import readiness_problems
 from .selectors import hard_gate_problems
@@ -41,14 +41,28 @@ def _locked(work_item: WorkItem) -> WorkItem:
 def work_item_mark_ready(*, work_item: WorkItem, by=None) -> WorkItem:
     """Draft → ready, only when the readiness check finds no problem."""
     work_item = _locked(work_item)
-    if work_item.status != WorkItemStatus.DRAFT:
-        raise ValidationError(
-            f"Only a draft work item can be marked ready; this one is {work_item.get_status_display().lower()}."
-        )
+    WORK_ITEM.require("mark_ready", work_item)
     problems = readiness_problems(work_item)
     if problems:
         raise ValidationError(problems)
     return _set_status(work_item, WorkItemStatus.READY, "Marked ready", by)
+
+
+def work_item_readiness_kept(*, work_item: WorkItem) -> None:
+    """A work item past its readiness check stays specific and measured: an edit that brings a
+    readiness problem back is refused with it (a draft may have problems; that is what drafts are)."""
+    if work_item.status in (WorkItemStatus.DRAFT, WorkItemStatus.RETIRED):
+        return
+    problems = readiness_problems(
+        WorkItem.objects.prefetch_related("success_metrics", "required_certifications").get(pk=work_item.pk)
+    )
+    if problems:
+        raise ValidationError(
+            [
+                f"'{work_item}' is {work_item.get_status_display().lower()}, so it must stay ready for sourcing:",
+                *problems,
+            ]
+        )
 
 
 @transaction.atomic
@@ -106,10 +120,15 @@ def work_item_apply_default_criteria(*, work_item: WorkItem) -> list[EvaluationC
     )
 
 
-def criteria_weight_problem(weights: list[int]) -> str | None:
-    """The weights of one work item's criteria must total 100; None when they do."""
+def criteria_weight_problem(weights: list[int], *, had_criteria: bool = False) -> str | None:
+    """The weights of a work item's criteria total 100, and criteria once set are not all removed
+    (evaluators' scores hang on them); None when all is well."""
+    if not weights:
+        if had_criteria:
+            return "Keep at least one criterion: candidates are compared on them, with weights totalling 100."
+        return None
     total = sum(weights)
-    if weights and total != 100:
+    if total != 100:
         return f"The weights total {total}; they must total 100."
     return None
 
@@ -126,6 +145,8 @@ def candidate_add_problem(*, work_item: WorkItem, provider: Provider) -> str | N
         )
     if Candidate.objects.filter(work_item=work_item, provider=provider).exists():
         return f"{provider} is already a candidate for '{work_item}'."
+    if provider.is_blocked:
+        return f"{provider} is blocked and cannot be sourced: {provider.blocked_reason}"
     return None
 
 
@@ -154,7 +175,7 @@ def candidate_set_status(*, candidate: Candidate, status: str, by=None, notes: s
             f"{candidate.provider} is {candidate.get_status_display().lower()}; it cannot move to "
             f"{CandidateStatus(status).label.lower() if status in CandidateStatus.values else status}."
         )
-    if status in GATED_CANDIDATE:
+    if action in GATED_MOVES:  # moving a candidate back or out is never gated
         candidate_gate_check(candidate=candidate, doing=CANDIDATE[action].label.lower())
     if status == CandidateStatus.SELECTED:
         other = candidate.work_item.candidates.filter(status=CandidateStatus.SELECTED).exclude(pk=candidate.pk).first()

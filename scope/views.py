@@ -6,6 +6,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,7 +25,7 @@ from vendors.models import Provider, ProviderCertification
 from .choices import CandidateStatus
 from .filtersets import WorkItemFilterSet
 from .forms import CriteriaFormSet, ScoreForm, SuccessMetricFormSet, WorkItemForm, suggested_metric_formset
-from .lifecycle import CANDIDATE, GATED_CANDIDATE, PILOTABLE, SOURCEABLE, WORK_ITEM
+from .lifecycle import CANDIDATE, GATED_MOVES, PILOTABLE, SOURCEABLE, WORK_ITEM
 from .models import Candidate, WorkItem
 from .readiness import readiness_problems
 from .selectors import default_valid_through, gate_problems_by_provider, rank_providers
@@ -35,6 +36,7 @@ from .services import (
     work_item_apply_default_criteria,
     work_item_mark_ready,
     work_item_perform,
+    work_item_readiness_kept,
 )
 from .tables import WorkItemTable
 
@@ -84,6 +86,7 @@ class WorkItemFormMixin:
 
     def after_save(self, form, formsets):
         work_item_apply_default_criteria(work_item=self.object)
+        work_item_readiness_kept(work_item=self.object)
 
 
 class WorkItemCreateView(WorkItemFormMixin, ObjectCreateView):
@@ -125,7 +128,7 @@ class WorkItemMarkReadyView(PermissionRequiredMixin, View):
     def post(self, request, pk: int):
         item = get_object_or_404(WorkItem, pk=pk)
         try:
-            work_item_mark_ready(work_item=item)
+            work_item_mark_ready(work_item=item, by=request.user)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -157,7 +160,10 @@ class SourcingView(PermissionRequiredMixin, View):
         item = get_object_or_404(WorkItem.objects.select_related("industry", "service_line"), pk=pk)
         until = _until(request)
         ranking = rank_providers(work_item=item, valid_through=until)
-        shown = int(request.GET["show"]) if request.GET.get("show", "").isdigit() else SHOWN
+        try:
+            shown = min(max(int(request.GET.get("show", SHOWN)), 1), 5000)
+        except ValueError:
+            shown = SHOWN
         candidates = list(item.candidates.select_related("provider").order_by("status", "provider__name"))
         # Each candidate's hard gates, so an ineligible one shows why before anyone tries to move it.
         reasons = gate_problems_by_provider(
@@ -169,7 +175,7 @@ class SourcingView(PermissionRequiredMixin, View):
             candidate.actions = [
                 t
                 for t in CANDIDATE.available(candidate.status)
-                if t.action != "select" and not (candidate.gate_problems and t.target in GATED_CANDIDATE)
+                if t.action != "select" and not (candidate.gate_problems and t.action in GATED_MOVES)
             ]
         return render(
             request,
@@ -196,7 +202,10 @@ class CandidateAddView(PermissionRequiredMixin, View):
 
     def post(self, request, pk: int):
         item = get_object_or_404(WorkItem, pk=pk)
-        provider = get_object_or_404(Provider, pk=request.POST.get("provider") or 0)
+        provider_id = request.POST.get("provider", "")
+        if not provider_id.isascii() or not provider_id.isdigit():
+            raise Http404("No such provider.")
+        provider = get_object_or_404(Provider, pk=int(provider_id))
         try:
             candidate_add(work_item=item, provider=provider, by=request.user)
         except ValidationError as error:

@@ -21,23 +21,28 @@ from vendors.choices import ProviderStatus
 pytestmark = pytest.mark.django_db
 
 
-def change_data(client, url: str) -> dict:
-    """The change form as the admin renders it, ready to post back."""
-    response = client.get(url)
-    form = response.context["adminform"].form
+def form_data(form) -> dict:
+    """What a browser posts back for `form` as rendered (an unticked box sends nothing)."""
     data = {}
     for name in form.fields:
         value = form[name].value()
-        if value is None:
+        if value is None or value is False:
             continue
         if isinstance(value, list | tuple):
-            data[name] = [str(v) for v in value]
-        else:
-            data[name] = value
-    for formset in response.context.get("inline_admin_formsets", []):
-        management = formset.formset.management_form
-        for name in management.fields:
-            data[f"{management.prefix}-{name}"] = management[name].value()
+            value = [str(v) for v in value]
+        data[form.add_prefix(name)] = value
+    return data
+
+
+def change_data(client, url: str) -> dict:
+    """The change form, with its inline rows, as the admin renders it, ready to post back."""
+    response = client.get(url)
+    data = form_data(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets", []):
+        formset = inline.formset
+        data.update(form_data(formset.management_form))
+        for form in formset.forms:
+            data.update(form_data(form))
     return data
 
 
@@ -145,3 +150,65 @@ def test_criteria_are_not_edited_one_by_one_and_scores_go_through_the_scoring_se
     )
     assert response.status_code == 200
     assert "fails a hard gate, so you cannot score it" in response.content.decode()
+
+
+def test_a_started_pilots_metrics_cannot_be_deleted_reverted_or_added_and_saving_one_works(admin_client):
+    pilot = PilotFactory(status=PilotStatus.PLANNED)
+    metric = pilot.metrics.create(name="Accuracy", unit="%", direction="higher_is_better", target=Decimal("50"))
+    first_version = metric.history.first().history_id
+    url = reverse("admin:pilots_pilotmetric_change", args=[metric.pk])
+    data = change_data(admin_client, url)
+    data.update(target="99", critical="on")
+    assert admin_client.post(url, data).status_code == 302  # planned: editable, and saving does not fail
+    metric.refresh_from_db()
+    assert metric.target == Decimal("99")
+
+    PilotFactory._meta.model.objects.filter(pk=pilot.pk).update(status=PilotStatus.RUNNING)
+    assert (
+        admin_client.post(reverse("admin:pilots_pilotmetric_delete", args=[metric.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    revert = reverse("admin:pilots_pilotmetric_simple_history", args=[metric.pk, first_version])
+    response = admin_client.post(revert, change_data(admin_client, revert))
+    assert response.status_code == 302
+    metric.refresh_from_db()
+    assert (metric.target, metric.critical) == (Decimal("99"), True)
+    response = admin_client.post(
+        reverse("admin:pilots_pilotmetric_add"),
+        {
+            "pilot": pilot.pk,
+            "name": "Late addition",
+            "direction": "higher_is_better",
+            "target": "1",
+            "warning_margin": "0",
+            "cadence": "weekly",
+            "min_samples": "4",
+            "measurements-TOTAL_FORMS": "0",
+            "measurements-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200 and "frozen since it started" in response.content.decode()
+    assert admin_client.post(reverse("admin:pilots_pilot_delete", args=[pilot.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_a_ready_work_item_cannot_be_made_vague_in_the_admin(admin_client):
+    item = WorkItemFactory(status=WorkItemStatus.READY)
+    item.success_metrics.create(name="Accuracy", unit="%", direction="higher_is_better", target=Decimal("98"))
+    url = reverse("admin:scope_workitem_change", args=[item.pk])
+    data = change_data(admin_client, url)
+    data["title"] = "Finance work"
+    response = admin_client.post(url, data, follow=True)
+    assert "must stay ready for sourcing" in response.content.decode()
+    item.refresh_from_db()
+    assert item.title != "Finance work"
+    metric = item.success_metrics.get()
+    response = admin_client.post(
+        reverse("admin:scope_successmetric_delete", args=[metric.pk]), {"post": "yes"}, follow=True
+    )
+    assert "Add at least one success metric" in response.content.decode()
+    assert item.success_metrics.exists()
+
+
+def test_crafted_history_ids_answer_404(admin_client):
+    pilot = PilotFactory()
+    assert admin_client.get(f"/admin/pilots/pilot/{pilot.pk}/history/abc/").status_code == 404

@@ -20,6 +20,7 @@ from .choices import (
     ProviderStatus,
     WorkKind,
 )
+from .lifecycle import PILOTABLE
 
 # --- Derived rules ----------------------------------------------------------------------------
 # Each derived value has one Python function (for a single object) and one SQL expression (for
@@ -172,7 +173,7 @@ class PricingModel(models.Model):
 
 class ProviderQuerySet(models.QuerySet):
     def eligible_for_pilots(self):
-        return self.exclude(status=ProviderStatus.BLOCKED)
+        return self.filter(status__in=PILOTABLE)
 
 
 class Provider(models.Model):

@@ -258,14 +258,15 @@ def test_critical_flag_queues_one_owner_email(django_capture_on_commit_callbacks
 def _portfolio(size: int):
     cert_type = CertificationTypeFactory(code="ISO-Q")
     for _ in range(size):
-        pilot = running_pilot(today=TODAY, weeks_running=3)
+        pilot = running_pilot(today=TODAY, weeks_running=4)
         pilot.work_items.first().required_certifications.add(cert_type)
         ProviderCertificationFactory(
             provider=pilot.provider, certification_type=cert_type, expires_on=TODAY + datetime.timedelta(weeks=1)
         )
         good, bad = metric(pilot), metric(pilot, critical=False, warning_margin=Decimal("1"))
-        measure_weeks(good, today=TODAY, values=["97"], start_weeks_ago=2)  # the pilot's first week is missing
-        measure_weeks(bad, today=TODAY, values=["94", "95.5", "95.5"], start_weeks_ago=1)
+        measure_weeks(good, today=TODAY, values=["97"], start_weeks_ago=2)  # the pilot's first weeks are missing
+        for weeks_ago, value in ((1, "94"), (2, "95.5"), (4, "95.5")):  # a hole at week 3
+            measure(bad, today=TODAY, weeks_ago=weeks_ago, value=value)
 
 
 @pytest.mark.parametrize("size", [10, 200])
@@ -274,13 +275,14 @@ def test_query_count_does_not_depend_on_the_number_of_pilots(size):
     with CaptureQueriesContext(connection) as first:
         result = evaluate_pilots(today=TODAY, notify=False)
     assert result.pilots == size
-    assert result.opened == size * 3  # each pilot: one target missed, one week missing, one certificate lapsing
+    # Each pilot: one target missed, a week missing before a run and one inside, a certificate lapsing.
+    assert result.opened == size * 4
     with CaptureQueriesContext(connection) as second:
         evaluate_pilots(today=TODAY, notify=False)
-    # First run: read pilots, metrics (with how many due periods each has measured), the periods of
-    # the metrics with a gap, required and held certifications, planned stages, open flags; insert
-    # flags; read what was inserted; touch kept flags; resolve finished pilots' flags; plus the
-    # savepoint pair around it.
+    # First run: read pilots, metrics (with how many due periods each has measured and the first and
+    # last of them), the edges of the runs of metrics with a hole inside, required and held
+    # certifications, planned stages, open flags; insert flags; read what was inserted; touch kept
+    # flags; resolve finished pilots' flags; plus the savepoint pair around it.
     assert len(first.captured_queries) == 13, [q["sql"][:80] for q in first.captured_queries]
     assert len(second.captured_queries) == 11, [q["sql"][:80] for q in second.captured_queries]
 

@@ -444,7 +444,7 @@ def test_dashboard_and_digest_count_the_same_on_the_same_day(editor):
         assert re.search(rf'id="stat-{key}" href="[^"]+"><div class="stat[^"]*">{value}</div>', page), key
     body = render_digest(digest).body
     assert f"{counts['overdue']} decisions overdue · {counts['due']} decisions due in 14 days" in body
-    assert f"{counts['certificates']} certificates expiring" in body
+    assert "1 certificate expiring" in body
 
 
 def test_stat_cards_link_to_their_lists(editor):
@@ -454,3 +454,92 @@ def test_stat_cards_link_to_their_lists(editor):
             assert f'id="{link[1:]}"' in page
         else:
             assert logged_in_client(editor).get(link.replace("&amp;", "&")).status_code == 200
+
+
+# --- What a fresh pair of eyes tried -----------------------------------------------------------
+
+
+def test_two_pilots_with_one_provider_return_it_to_its_status_before_either(admin_user):
+    provider = ProviderCertificationFactory().provider
+    provider.status = ProviderStatus.SHORTLISTED
+    provider.save()
+    first = planned_pilot(provider=provider, owner=admin_user, name="First")
+    second = planned_pilot(provider=provider, owner=admin_user, name="Second")
+    for pilot in (first, second):
+        services.pilot_start(pilot=pilot, by=admin_user)
+        services.pilot_submit_for_review(pilot=pilot, by=admin_user)
+    services.pilot_decide(pilot=first, outcome=DecisionOutcome.STOP, rationale="No", by=admin_user)
+    provider.refresh_from_db()
+    assert provider.status == ProviderStatus.PILOTING  # the second still runs
+    services.pilot_decide(pilot=second, outcome=DecisionOutcome.STOP, rationale="No", by=admin_user)
+    provider.refresh_from_db()
+    assert provider.status == ProviderStatus.SHORTLISTED
+
+
+def test_a_stop_keeps_the_work_item_while_another_pilot_of_it_passed(admin_user):
+    passed = planned_pilot(provider=ProviderCertificationFactory().provider, owner=admin_user, name="Passed one")
+    item = passed.work_items.get()
+    services.pilot_start(pilot=passed, by=admin_user)
+    Pilot.objects.filter(pk=passed.pk).update(status=PilotStatus.PASSED)
+    other = services.pilot_create(
+        name="Other",
+        provider=ProviderCertificationFactory().provider,
+        work_items=[item],
+        owner=admin_user,
+        starts_on=passed.starts_on,
+        ends_on=passed.ends_on,
+        volume_share=Decimal("10"),
+        sourcing_note="Second source",
+    )
+    services.pilot_start(pilot=other, by=admin_user)
+    services.pilot_submit_for_review(pilot=other, by=admin_user)
+    services.pilot_decide(pilot=other, outcome=DecisionOutcome.STOP, rationale="No", by=admin_user)
+    item.refresh_from_db()
+    assert item.status == WorkItemStatus.PILOTING
+    passed.refresh_from_db()
+    services.pilot_close(pilot=passed, by=admin_user)
+    item.refresh_from_db()
+    passed.provider.refresh_from_db()
+    assert item.status == WorkItemStatus.SCALED
+    assert passed.provider.status == ProviderStatus.APPROVED  # a success settles the provider too
+
+
+def test_a_blocked_provider_does_not_grow_into_a_next_stage(admin_user):
+    pilot = proven(admin_user, ends_on=timezone.localdate() - datetime.timedelta(days=1))
+    services.pilot_decide(pilot=pilot, outcome=DecisionOutcome.EXPAND, rationale="Proven", by=admin_user)
+    pilot.provider.status, pilot.provider.blocked_reason = ProviderStatus.BLOCKED, "Fraud"
+    pilot.provider.save()
+    with pytest.raises(ValidationError, match="is blocked and cannot start new pilots"):
+        services.pilot_expand(pilot=pilot, by=admin_user, volume_share=Decimal("50"))
+
+
+def test_dates_near_the_calendars_ends_are_refused_not_a_server_error(editor):
+    item = WorkItemFactory(status=WorkItemStatus.READY)
+    response = logged_in_client(editor).post(
+        reverse("pilots:pilot-add"),
+        {
+            "name": "Year one",
+            "provider": ProviderCertificationFactory().provider_id,
+            "work_items": [item.pk],
+            "owner": editor.pk,
+            "starts_on": "0001-01-01",
+            "ends_on": "0001-01-03",
+            "volume_share": "10",
+        },
+    )
+    assert response.status_code == 200
+    assert "Give a date between 2000 and 2099." in response.content.decode()
+    assert not Pilot.objects.exists()
+
+
+def test_a_missing_period_waits_for_long_grace_too(settings):
+    settings.MISSING_DATA_GRACE_DAYS = 10
+    missing = missing_periods(
+        set(),
+        today=datetime.date(2026, 11, 18),
+        cadence=Cadence.WEEKLY,
+        starts_on=datetime.date(2026, 10, 26),
+        ends_on=datetime.date(2026, 12, 31),
+    )
+    # The week of 2 Nov ended on 8 Nov and is late from 19 Nov; the week of 26 Oct is late.
+    assert [d.isoformat() for d in missing] == ["2026-10-26"]

@@ -125,7 +125,7 @@ def test_metric_chart_and_status_on_the_pilot_page(editor):
     page = logged_in_client(editor).get(pilot.get_absolute_url()).content.decode()
     assert '<svg class="chart"' in page and 'aria-label="Accuracy against its target"' in page
     assert "Target ≥ 95%" in page
-    assert "▼ worse" in page
+    assert "worsening" in page
 
 
 def test_acknowledging_a_flag_with_and_without_htmx(editor):

@@ -1,5 +1,6 @@
-"""Number formatting shared by every app's pages, emails and messages."""
+"""Number and date formatting shared by every app's pages, emails and messages."""
 
+import datetime
 from decimal import Decimal
 
 from django.utils.html import format_html
@@ -11,6 +12,11 @@ def number(value: Decimal | int | float | None) -> str:
         return "—"
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def day(value: datetime.date) -> str:
+    """A date as messages write it: 4 Nov 2026 (no leading zero, as the pages show dates)."""
+    return f"{value.day} {value:%b %Y}"
 
 
 def badge(css_class: str, text) -> str:

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config.formatting import day
 from vendors.models import ProviderCertification
 
 from .choices import FlagKind
@@ -107,14 +108,14 @@ class Digest:
     @property
     def subject(self) -> str:
         if self.all_clear:
-            return f"Pilotgate weekly: all clear (week of {self.week_start:%d %b %Y})"
+            return f"Pilotgate weekly: all clear (week of {day(self.week_start)})"
         critical = self.counts.get("critical", 0)
         parts = [f"{len(self.new_flags)} new flag{'s' if len(self.new_flags) != 1 else ''}"]
         if critical:
             parts.append(f"{critical} critical open")
         if self.decisions_due:
             parts.append(f"{len(self.decisions_due)} decision{'s' if len(self.decisions_due) != 1 else ''} due")
-        return f"Pilotgate weekly: {', '.join(parts)} (week of {self.week_start:%d %b %Y})"
+        return f"Pilotgate weekly: {', '.join(parts)} (week of {day(self.week_start)})"
 
 
 SECTION_LIMIT = 15  # an email stays readable; the rest is a link away

@@ -18,6 +18,7 @@ from django.db.models import Case, Count, DateField, DecimalField, F, IntegerFie
 from django.db.models.functions import Coalesce, Lag, Lead
 from django.utils import timezone
 
+from config.formatting import day
 from scope.choices import Cadence
 from vendors.models import ProviderCertification
 
@@ -304,14 +305,14 @@ def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey
             wanted[(*key, FlagKind.MISSING_DATA)] = (
                 Severity.WARNING,
                 f"{name} has no measurement for the {describe_periods(gaps, cadence)} "
-                f"(due by {due_by(gaps[-1], cadence):%d %b %Y}). Missing data is never a pass.",
+                f"(due by {day(due_by(gaps[-1], cadence))}). Missing data is never a pass.",
             )
         samples = metric["samples"] or 0
         if today >= pilot["ends_on"] and samples < metric["min_samples"]:
             wanted[(*key, FlagKind.INSUFFICIENT_EVIDENCE)] = (
                 severity_if_critical,
                 f"{name} has {samples} of the {metric['min_samples']} measurements needed as proof at the "
-                f"decision date ({pilot['ends_on']:%d %b %Y}).",
+                f"decision date ({day(pilot['ends_on'])}).",
             )
     return wanted
 
@@ -323,7 +324,7 @@ def _pilot_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey,
         if pilot["status"] == PilotStatus.RUNNING and overdue_days > 0:
             wanted[(pilot["id"], None, FlagKind.DECISION_OVERDUE)] = (
                 Severity.WARNING,
-                f"The decision date ({pilot['ends_on']:%d %b %Y}) passed {overdue_days} day"
+                f"The decision date ({day(pilot['ends_on'])}) passed {overdue_days} day"
                 f"{'s' if overdue_days != 1 else ''} ago and the pilot is still running: review it and decide.",
             )
 
@@ -356,11 +357,11 @@ def _pilot_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey,
             if key not in held:
                 lapses.append(f"{code} is not held as a verified certificate")
             elif held[key] is not None and held[key] < end:
-                lapses.append(f"{code} expires on {held[key]:%d %b %Y}")
+                lapses.append(f"{code} expires on {day(held[key])}")
         if lapses:
             wanted[(pilot_id, None, FlagKind.CERTIFICATION_LAPSED)] = (
                 Severity.CRITICAL,
-                f"Required certification lapses before the pilot ends ({end:%d %b %Y}): {'; '.join(lapses)}.",
+                f"Required certification lapses before the pilot ends ({day(end)}): {'; '.join(lapses)}.",
             )
     return wanted
 

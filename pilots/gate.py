@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from config.formatting import day
+
 from .choices import DecisionOutcome, PilotStatus, Severity
 from .lifecycle import DECIDED, EVALUATED
 from .models import MAX_PROOF_PERIODS, Decision, Flag, Measurement, Pilot, PilotMetric
@@ -99,7 +101,7 @@ class GateAnswer:
     @property
     def decided_text(self) -> str:
         pilot, decision = self.pilot, self.decision
-        when = f" on {decision.decided_at:%d %b %Y}" if decision else ""
+        when = f" on {day(decision.decided_at)}" if decision else ""
         who = decision.decided_by if decision else None
         by = f" by {who.get_full_name() or who.username}" if who else ""
         outcome = decision.get_outcome_display().lower() if decision else ""
@@ -185,8 +187,7 @@ def _answer(pilot, critical_metrics, open_critical_flags, decision, today) -> Ga
     date_reason = None
     if today < pilot.ends_on:
         date_reason = (
-            f"The decision date ({pilot.ends_on:%d %b %Y}) has not been reached; "
-            "the owner may record an early decision."
+            f"The decision date ({day(pilot.ends_on)}) has not been reached; the owner may record an early decision."
         )
     return GateAnswer(pilot=pilot, proof_reasons=reasons, date_reason=date_reason, proofs=proofs, decision=decision)
 

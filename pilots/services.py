@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from config.formatting import number
+from config.formatting import day, number
 from scope.choices import Cadence, CandidateStatus, WorkItemStatus
 from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import Candidate, WorkItem
@@ -274,7 +274,7 @@ def pilot_decide(
     if today < pilot.ends_on:
         if not early:
             raise ValidationError(
-                f"The decision date is {pilot.ends_on:%d %b %Y}; to decide before it, record an early decision."
+                f"The decision date is {day(pilot.ends_on)}; to decide before it, record an early decision."
             )
         if by is None or by.pk != pilot.owner_id:
             raise ValidationError("Only the pilot's owner can record an early decision.")
@@ -418,7 +418,7 @@ def measurement_problems(*, metric: PilotMetric, period: datetime.date) -> dict[
     if start > period_start(timezone.localdate(), metric.cadence):
         return {"period_start": "That period has not started yet."}
     if start < first_period(pilot.starts_on, metric.cadence):
-        return {"period_start": f"That period is before the pilot started ({pilot.starts_on:%d %b %Y})."}
+        return {"period_start": f"That period is before the pilot started ({day(pilot.starts_on)})."}
     return {}
 
 

@@ -12,6 +12,8 @@ class PilotTable(tables.Table):
     work_items = tables.Column(empty_values=(), orderable=False, verbose_name="Work items")
     worst_flag = tables.Column(empty_values=(), order_by=("-open_critical", "-open_warning"), verbose_name="Flags")
     volume_share = tables.Column(verbose_name="Share", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    starts_on = tables.DateColumn(format="j M Y")
+    ends_on = tables.DateColumn(format="j M Y", verbose_name="Decision date")
 
     class Meta:
         model = Pilot
@@ -78,4 +80,4 @@ class FlagTable(tables.Table):
         return badge(record.severity, value)
 
     def render_opened_at(self, value):
-        return value.strftime("%d %b %Y %H:%M")
+        return f"{value.day} {value:%b %Y %H:%M}"

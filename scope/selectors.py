@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from config.formatting import day
 from vendors.choices import LocationClass, ProviderStatus
 from vendors.models import (
     CertificationType,
@@ -157,8 +158,8 @@ def _certificate_reason(
         return f"{facts.name}'s {cert_type.code} certificate is not verified yet."
     latest = max((h.expires_on for h in verified if h.expires_on is not None), default=None)
     if latest is None:  # renewed since the gates were read
-        return f"{facts.name}'s {cert_type.code} certificate was not in force through {valid_through:%d %b %Y}."
-    return f"{facts.name}'s {cert_type.code} certificate expires on {latest:%d %b %Y}, before {valid_through:%d %b %Y}."
+        return f"{facts.name}'s {cert_type.code} certificate was not in force through {day(valid_through)}."
+    return f"{facts.name}'s {cert_type.code} certificate expires on {day(latest)}, before {day(valid_through)}."
 
 
 def _required_certifications(work_item: WorkItem) -> list[CertificationType]:

@@ -14,6 +14,10 @@ WIDTH, HEIGHT, PAD_X, PAD_Y = 320, 130, 34, 16
 COLOURS = {MET: "#1f7a46", NEAR_MISS: "#b26a00", MISSED: "#b42318"}
 
 
+def short_day(value) -> str:
+    return f"{value.day} {value:%b}"
+
+
 @register.simple_tag
 def metric_chart(metric, measurements, missing=()):
     """`measurements` oldest first; each point is coloured by how it stands against the target, and
@@ -66,7 +70,7 @@ def metric_chart(metric, measurements, missing=()):
                 COLOURS[judge(value=v, target=metric.target, direction=metric.direction, margin=metric.warning_margin)]
                 if metric.target is not None
                 else "#0f5fa8",
-                day.strftime("%d %b"),
+                short_day(day),
                 number(v),
             )
             for day, v in points
@@ -76,7 +80,7 @@ def metric_chart(metric, measurements, missing=()):
         "",
         '<g class="missing"><path d="M{} {} l7 7 m0 -7 l-7 7" stroke="#b42318" stroke-width="2"/>'
         "<title>{}: no measurement (missing data is never a pass)</title></g>",
-        ((x(day) - 3.5, HEIGHT - PAD_Y - 3.5, day.strftime("%d %b")) for day in missing),
+        ((x(day) - 3.5, HEIGHT - PAD_Y - 3.5, short_day(day)) for day in missing),
     )
     target = ""
     if metric.target is not None:
@@ -115,8 +119,8 @@ def metric_chart(metric, measurements, missing=()):
         x0=PAD_X,
         x1=WIDTH - PAD_X,
         h1=HEIGHT - 2,
-        first=axis[0].strftime("%d %b"),
-        last=axis[-1].strftime("%d %b"),
+        first=short_day(axis[0]),
+        last=short_day(axis[-1]),
     )
 
 

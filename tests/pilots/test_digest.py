@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from config.celery import app
+from config.formatting import day
 from pilots import tasks  # noqa: F401 - registers the tasks with the app
 from pilots.choices import FlagKind, PilotStatus, Severity
 from pilots.digest import load_portfolio, preview_digest, render_digest, send_weekly_digests, week_start_for
@@ -111,7 +112,7 @@ def test_digest_content_for_a_user_with_flags_of_every_kind(portfolio):
     message = render_digest(digest)
     assert (
         message.subject
-        == f"Pilotgate weekly: 2 new flags, 1 critical open, 2 decisions due (week of {week_start_for():%d %b %Y})"
+        == f"Pilotgate weekly: 2 new flags, 1 critical open, 2 decisions due (week of {day(week_start_for())})"
     )
     text, html = message.body, message.alternatives[0][0]
     for part in (text, html):

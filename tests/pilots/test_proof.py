@@ -53,7 +53,7 @@ def test_a_gap_in_the_middle_is_flagged_after_later_weeks_are_entered_until_it_i
     evaluate_pilots(today=TODAY, notify=False)
     flag = missing_flag(pilot)
     assert flag.message == (
-        "Accuracy has no measurement for the week of 26 Oct 2026 (due by 04 Nov 2026). Missing data is never a pass."
+        "Accuracy has no measurement for the week of 26 Oct 2026 (due by 4 Nov 2026). Missing data is never a pass."
     )
     # Another gap, later: one flag for the metric names both.
     evaluate_pilots(today=TODAY + datetime.timedelta(days=1), notify=False)
@@ -106,7 +106,7 @@ def test_monthly_cadence_judges_every_month():
     evaluate_pilots(today=TODAY, notify=False)
     # September is missing; October was due by 3 Nov; November is not over.
     assert missing_flag(pilot).message == (
-        "Cost per deliverable has no measurement for the month of September 2026 (due by 03 Oct 2026). "
+        "Cost per deliverable has no measurement for the month of September 2026 (due by 3 Oct 2026). "
         "Missing data is never a pass."
     )
 

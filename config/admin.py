@@ -3,8 +3,8 @@
 `LifecycleAdminMixin`: a model's status is read-only and changes only through the actions its
 `lifecycle.py` declares, each calling the app's service (a button per action on the change page,
 with a form where the action asks for something, and list actions for those that need nothing).
-Fields the record's state locks are read-only too, and neither a save nor the history's "revert"
-writes a read-only field behind the service's back.
+Fields the record's state locks are read-only too, and a save never writes a read-only field
+behind the service's back (the history is for reading: see `HistoryAdmin`).
 """
 
 from django import forms
@@ -15,9 +15,37 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from simple_history.admin import SimpleHistoryAdmin
 
 from config.lifecycle import Lifecycle
 from config.viewsets import add_errors
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every change is kept and every old version can be read; none is restored by "revert", which
+    would save an old row past the services' rules (a status, a frozen target, a resolved flag).
+    To change a record, edit it, where the rules are checked."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not str(object_id).isdigit():
+            raise Http404("No such record.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not str(object_id).isdigit() or not str(version_id).isdigit():
+            raise Http404("No such version.")
+        if request.method == "POST":
+            self.message_user(
+                request,
+                "Old versions are kept for reading; none is restored. To change the record, edit it.",
+                messages.ERROR,
+            )
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_history", object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class RefusalAdminMixin:
@@ -92,29 +120,6 @@ class LifecycleAdminMixin:
                 if not field.many_to_many:
                     setattr(obj, field.attname, getattr(current, field.attname))
         super().save_model(request, obj, form, change)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if not str(object_id).isdigit() or not str(version_id).isdigit():
-            raise Http404("No such version.")
-        if request.method == "POST":
-            current = get_object_or_404(self.model, pk=object_id)
-            version = get_object_or_404(current.history.model, pk=version_id, id=current.pk).instance
-            differs = [
-                obj_field.verbose_name
-                for obj_field in (current._meta.get_field(name) for name in self.protected_fields(current))
-                if not obj_field.many_to_many
-                and getattr(version, obj_field.attname) != getattr(current, obj_field.attname)
-            ]
-            if differs:
-                self.message_user(
-                    request,
-                    f"This version cannot be restored: it would change the {', '.join(differs)}, which "
-                    f"change only through the {self.lifecycle.noun}'s actions.",
-                    messages.ERROR,
-                )
-                opts = self.model._meta
-                return redirect(f"admin:{opts.app_label}_{opts.model_name}_history", object_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     # --- Actions ---------------------------------------------------------------------------------
 

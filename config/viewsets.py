@@ -28,6 +28,18 @@ def add_errors(form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def keep_stored_fields(instance, form) -> None:
+    """Lock the stored row and keep its values for every field the form does not edit, so a save
+    never writes back a status (or anything else) that a service changed since the form was read."""
+    if instance.pk is None:
+        return
+    stored = type(instance).objects.select_for_update().get(pk=instance.pk)
+    edited = {name for name, field in form.fields.items() if not field.disabled}
+    for field in instance._meta.concrete_fields:
+        if field.name not in edited and not field.primary_key:
+            setattr(instance, field.attname, getattr(stored, field.attname))
+
+
 def model_permission(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
@@ -96,6 +108,7 @@ class FormsetsMixin:
         if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
             try:
                 with transaction.atomic():
+                    keep_stored_fields(form.instance, form)
                     self.object = form.save()
                     for formset in formsets.values():
                         formset.instance = self.object

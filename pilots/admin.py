@@ -1,17 +1,15 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import LifecycleAdminMixin, bulk_action
+from config.admin import HistoryAdmin, LifecycleAdminMixin, RefusalAdminMixin, bulk_action
 
 from . import services
 from .forms import action_form
 from .gate import expansion_gate, metric_proofs
-from .lifecycle import LIFECYCLE, NOT_STARTED
+from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE
 from .models import (
     Decision,
     DigestDelivery,
@@ -71,11 +69,11 @@ class FlagInline(admin.TabularInline):
 
 
 # Fixed once a pilot has started: what it is a pilot of, with whom, when and at what share.
-LOCKED_AFTER_START = ["provider", "work_items", "starts_on", "ends_on", "volume_share"]
+LOCKED_AFTER_START = ["provider", "work_items", "owner", "starts_on", "ends_on", "volume_share", "decision_rule"]
 
 
 @admin.register(Pilot)
-class PilotAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
+class PilotAdmin(LifecycleAdminMixin, HistoryAdmin):
     lifecycle = LIFECYCLE
     status_fields = ("status", "stage", "parent", "candidate", "provider_status_before")
     list_display = [
@@ -151,7 +149,14 @@ class PilotAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         """A new pilot is planned through `pilot_create`, like one planned in the browser."""
         if change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            if {"provider", "work_items"} & set(form.changed_data):
+                # The plan changed before the start: the selected candidate it rests on follows.
+                candidate, _ = services.selection_for(
+                    provider=obj.provider, work_items=list(form.cleaned_data["work_items"])
+                )
+                Pilot.objects.filter(pk=obj.pk).update(candidate=candidate)
+            return None
         data = form.cleaned_data
         pilot = services.pilot_create(
             name=data["name"],
@@ -197,7 +202,7 @@ class MeasurementInline(admin.TabularInline):
 
 
 @admin.register(PilotMetric)
-class PilotMetricAdmin(SimpleHistoryAdmin):
+class PilotMetricAdmin(HistoryAdmin):
     list_display = [
         "name",
         "pilot",
@@ -233,25 +238,14 @@ class PilotMetricAdmin(SimpleHistoryAdmin):
         class PilotMetricForm(base):
             def clean(self):
                 data = super().clean()
-                pilot = data.get("pilot") or (obj.pilot if obj else None)
-                if pilot is not None and pilot.status not in NOT_STARTED:
+                pilot = data.get("pilot")
+                if obj is None and pilot is not None and pilot.status not in NOT_STARTED:
                     raise ValidationError(
                         f"The metrics of '{pilot}' are frozen since it started; targets agreed up front stay as agreed."
                     )
                 return data
 
         return PilotMetricForm
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        metric = get_object_or_404(PilotMetric.objects.select_related("pilot"), pk=object_id)
-        if request.method == "POST" and metric.pilot.status not in NOT_STARTED:
-            self.message_user(
-                request,
-                f"The metrics of '{metric.pilot}' are frozen since it started: no version is restored.",
-                messages.ERROR,
-            )
-            return redirect("admin:pilots_pilotmetric_history", object_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_formset(self, request, form, formset, change):
         """Measurements go through the recording service: period rules, corrections kept in history."""
@@ -280,7 +274,7 @@ class PilotMetricAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(SimpleHistoryAdmin):
+class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
     list_display = ["metric", "pilot", "period_start", "value", "sample_size", "source", "recorded_by"]
     list_filter = ["source", "period_start"]
     search_fields = ["metric__name", "metric__pilot__name"]
@@ -293,12 +287,20 @@ class MeasurementAdmin(SimpleHistoryAdmin):
         fixed = ["metric", "period_start"] if obj is not None else []
         return [*fixed, "recorded_by", "recorded_at"]
 
+    def has_delete_permission(self, request, obj=None):
+        """Evidence is removed only while its pilot is under way, as it is recorded then."""
+        if obj is not None and obj.metric.pilot.status not in RECORDABLE:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def delete_model(self, request, obj):
         pilot_id = obj.metric.pilot_id
         super().delete_model(request, obj)
         services.evaluate_on_commit(pilot_id=pilot_id)
 
     def delete_queryset(self, request, queryset):
+        if queryset.exclude(metric__pilot__status__in=RECORDABLE).exists():
+            raise ValidationError("Evidence of a pilot that is not under way is kept: nothing was deleted.")
         pilot_ids = set(queryset.values_list("metric__pilot_id", flat=True))
         super().delete_queryset(request, queryset)
         for pilot_id in pilot_ids:
@@ -354,7 +356,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Flag)
-class FlagAdmin(SimpleHistoryAdmin):
+class FlagAdmin(HistoryAdmin):
     """Flags are raised and resolved by the evaluation job; people acknowledge them."""
 
     list_display = [
@@ -399,7 +401,7 @@ class FlagAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(SimpleHistoryAdmin):
+class DecisionAdmin(HistoryAdmin):
     """Decisions are recorded from the pilot with the "Record decision" action."""
 
     list_display = ["pilot", "outcome", "decided_by", "decided_at"]
@@ -416,7 +418,7 @@ class DecisionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(DigestPreference)
-class DigestPreferenceAdmin(SimpleHistoryAdmin):
+class DigestPreferenceAdmin(HistoryAdmin):
     list_display = ["user", "weekly_digest", "skip_when_all_clear", "preview"]
     list_filter = ["weekly_digest", "skip_when_all_clear"]
     search_fields = ["user__username", "user__email"]

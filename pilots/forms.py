@@ -141,7 +141,8 @@ class PilotCreateForm(forms.ModelForm):
 
 
 class PilotEditForm(forms.ModelForm):
-    """The plan can change until the pilot starts; afterwards only its name, owner, budget and rule."""
+    """The plan can change until the pilot starts; afterwards only its name and budget (the owner and
+    the decision rule were agreed up front: an early decision is the owner's)."""
 
     class Meta:
         model = Pilot
@@ -161,7 +162,7 @@ class PilotEditForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.status not in NOT_STARTED:
-            for name in ("starts_on", "ends_on", "volume_share"):
+            for name in ("owner", "starts_on", "ends_on", "volume_share", "decision_rule"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Fixed once the pilot started."
 

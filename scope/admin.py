@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import LifecycleAdminMixin, RefusalAdminMixin, bulk_action
+from config.admin import HistoryAdmin, LifecycleAdminMixin, RefusalAdminMixin, bulk_action
 from config.viewsets import add_errors
 
 from .forms import CriteriaFormSetBase
@@ -62,7 +61,7 @@ class ReadinessFilter(admin.SimpleListFilter):
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(RefusalAdminMixin, LifecycleAdminMixin, SimpleHistoryAdmin):
+class WorkItemAdmin(RefusalAdminMixin, LifecycleAdminMixin, HistoryAdmin):
     lifecycle = WORK_ITEM
     list_display = [
         "title",
@@ -159,7 +158,7 @@ class WorkItemAdmin(RefusalAdminMixin, LifecycleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(SuccessMetric)
-class SuccessMetricAdmin(RefusalAdminMixin, SimpleHistoryAdmin):
+class SuccessMetricAdmin(RefusalAdminMixin, HistoryAdmin):
     list_display = ["name", "work_item", "unit", "direction", "target", "critical", "cadence"]
     list_filter = ["direction", "critical", "cadence"]
     search_fields = ["name", "work_item__title"]
@@ -194,7 +193,7 @@ class ScoreInline(admin.TabularInline):
 
 
 @admin.register(Candidate)
-class CandidateAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
+class CandidateAdmin(LifecycleAdminMixin, HistoryAdmin):
     lifecycle = CANDIDATE
     list_display = ["provider", "work_item", "status", "created_at"]
     list_filter = ["status"]
@@ -243,7 +242,7 @@ class CandidateAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(EvaluationCriterion)
-class EvaluationCriterionAdmin(SimpleHistoryAdmin):
+class EvaluationCriterionAdmin(HistoryAdmin):
     """Read-only here: a work item's criteria are edited together, as a set whose weights total 100,
     on the work item (in the browser or its admin page)."""
 
@@ -263,7 +262,7 @@ class EvaluationCriterionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Score)
-class ScoreAdmin(SimpleHistoryAdmin):
+class ScoreAdmin(HistoryAdmin):
     """Scores go through the scoring service: manual criteria only, 1–5, eligible candidates."""
 
     list_display = ["candidate", "criterion", "evaluator", "value", "scored_at"]

@@ -12,6 +12,7 @@ from scope.choices import CandidateStatus, WorkItemStatus
 from tests.factories import (
     CandidateFactory,
     EvaluationCriterionFactory,
+    FlagFactory,
     PilotFactory,
     ProviderFactory,
     WorkItemFactory,
@@ -133,7 +134,7 @@ def test_history_revert_cannot_restore_a_status(admin_client):
     provider.refresh_from_db()
     assert provider.status == ProviderStatus.BLOCKED
     follow = admin_client.get(response["Location"])
-    assert any("This version cannot be restored: it would change the status" in m for m in messages_of(follow))
+    assert any("Old versions are kept for reading; none is restored." in m for m in messages_of(follow))
 
 
 def test_criteria_are_not_edited_one_by_one_and_scores_go_through_the_scoring_service(admin_client, admin_user):
@@ -212,3 +213,61 @@ def test_a_ready_work_item_cannot_be_made_vague_in_the_admin(admin_client):
 def test_crafted_history_ids_answer_404(admin_client):
     pilot = PilotFactory()
     assert admin_client.get(f"/admin/pilots/pilot/{pilot.pk}/history/abc/").status_code == 404
+
+
+def test_old_versions_are_for_reading_only(admin_client):
+    flag = FlagFactory()
+    version = flag.history.first().history_id
+    flag.resolved_at = timezone.now()
+    flag.save()
+    url = reverse("admin:pilots_flag_simple_history", args=[flag.pk, version])
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, {})
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert flag.resolved_at is not None
+    for path in ("/admin/pilots/pilot/abc/history/", "/admin/scope/successmetric/1/history/abc/"):
+        assert admin_client.get(path).status_code == 404
+
+
+def test_an_edit_read_before_a_status_change_does_not_undo_it(editor):
+    from pilots import services
+    from tests.conftest import logged_in_client
+
+    today = timezone.localdate()
+    pilot = PilotFactory(
+        status=PilotStatus.RUNNING,
+        starts_on=today - datetime.timedelta(weeks=2),
+        ends_on=today + datetime.timedelta(weeks=6),
+        owner=editor,
+    )
+    client = logged_in_client(editor)
+    form_page = client.get(reverse("pilots:pilot-edit", args=[pilot.pk]))
+    data = {k: v for k, v in form_page.context["form"].initial.items() if v is not None}
+    services.pilot_submit_for_review(pilot=pilot, by=editor)
+    response = client.post(
+        reverse("pilots:pilot-edit", args=[pilot.pk]), {**data, "name": "Renamed", "owner": editor.pk}
+    )
+    assert response.status_code == 302
+    pilot.refresh_from_db()
+    assert (pilot.name, pilot.status) == ("Renamed", PilotStatus.IN_REVIEW)
+
+
+def test_a_started_pilots_owner_and_rule_are_fixed(editor):
+    from tests.conftest import logged_in_client
+
+    today = timezone.localdate()
+    pilot = PilotFactory(
+        status=PilotStatus.RUNNING,
+        starts_on=today - datetime.timedelta(weeks=2),
+        ends_on=today + datetime.timedelta(weeks=6),
+        decision_rule="Accuracy ≥ 98% for four weeks",
+    )
+    response = logged_in_client(editor).post(
+        reverse("pilots:pilot-edit", args=[pilot.pk]),
+        {"name": pilot.name, "owner": editor.pk, "decision_rule": "Anything goes", "volume_share": "10"},
+    )
+    assert response.status_code == 302
+    pilot.refresh_from_db()
+    assert (pilot.owner, pilot.decision_rule) != (editor, "Anything goes")
+    assert pilot.decision_rule == "Accuracy ≥ 98% for four weeks" and pilot.owner != editor

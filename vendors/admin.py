@@ -2,9 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import ConfirmForm, LifecycleAdminMixin, bulk_action
+from config.admin import ConfirmForm, HistoryAdmin, LifecycleAdminMixin, bulk_action
 
 from .choices import CertificationStatus, LocationClass
 from .lifecycle import LIFECYCLE
@@ -122,7 +121,7 @@ class BlockForm(forms.Form):
 
 
 @admin.register(Provider)
-class ProviderAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
+class ProviderAdmin(LifecycleAdminMixin, HistoryAdmin):
     lifecycle = LIFECYCLE
     status_fields = ("status", "blocked_reason")
     list_display = [
@@ -193,7 +192,7 @@ class ProviderAdmin(LifecycleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(DeliveryCenter)
-class DeliveryCenterAdmin(SimpleHistoryAdmin):
+class DeliveryCenterAdmin(HistoryAdmin):
     list_display = ["city", "country", "provider", "headcount", "time_zone", "location_class_display"]
     list_filter = ["country"]
     search_fields = ["city", "provider__name"]
@@ -228,7 +227,7 @@ class CertificationStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProviderCertification)
-class ProviderCertificationAdmin(SimpleHistoryAdmin):
+class ProviderCertificationAdmin(HistoryAdmin):
     list_display = [
         "certification_type",
         "provider",

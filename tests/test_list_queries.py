@@ -1,4 +1,4 @@
-"""Each list page runs the same number of queries for 5 rows as for 50 (pinned here)."""
+"""Each list page (and the dashboard) runs the same number of queries for 5 rows as for 50 (pinned here)."""
 
 import pytest
 from django.db import connection
@@ -53,6 +53,24 @@ def flags(n):
         FlagFactory(acknowledged_by=UserFactory(), acknowledged_at="2026-01-01T00:00Z")
 
 
+def dashboard(n):
+    """Pilots under way in every state, some past their decision date with proof, flags, certificates."""
+    import datetime
+
+    from django.utils import timezone
+
+    from pilots.choices import PilotStatus
+    from tests.pilots.helpers import measure_weeks, metric, running_pilot
+
+    today = timezone.localdate()
+    states = [PilotStatus.RUNNING, PilotStatus.PAUSED, PilotStatus.IN_REVIEW, PilotStatus.PASSED]
+    for i in range(n):
+        pilot = running_pilot(today=today, status=states[i % 4], ends_on=today - datetime.timedelta(days=i % 3))
+        measure_weeks(metric(pilot), today=today, values=["99"] * 4)
+        FlagFactory(pilot=pilot, severity="warning")
+        ProviderCertificationFactory(provider=pilot.provider, expires_on=today + datetime.timedelta(days=10))
+
+
 # page, builder, variants of the query string, queries per request
 PAGES = [
     (
@@ -64,6 +82,7 @@ PAGES = [
     ("scope:workitem-list", work_items, ["", "?readiness=ready&sort=-volume", "?_export=csv"], 11),
     ("pilots:pilot-list", pilots, ["", "?has_open_flags=true&severity=critical&sort=worst_flag"], 9),
     ("pilots:flag-list", flags, ["", "?state=open&sort=pilot"], 8),
+    ("dashboard", dashboard, [""], 17),
 ]
 
 

@@ -56,3 +56,17 @@ class Lifecycle:
                 f"'{record}' is {self.label(record.status).lower()}; it can be {transition.done} only when {allowed}."
             )
         return transition
+
+
+# The history keeps a reason of at most this many characters.
+REASON_LENGTH = 100
+
+
+def save_status(record, *, status: str, by, reason: str):
+    """Give `record` its new status and save it, with who and why in its history."""
+    record.status = status
+    record._history_user = by
+    record._change_reason = reason[:REASON_LENGTH]
+    record.full_clean()
+    record.save()
+    return record

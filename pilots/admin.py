@@ -158,19 +158,7 @@ class PilotAdmin(LifecycleAdminMixin, HistoryAdmin):
                 Pilot.objects.filter(pk=obj.pk).update(candidate=candidate)
             return None
         data = form.cleaned_data
-        pilot = services.pilot_create(
-            name=data["name"],
-            provider=data["provider"],
-            work_items=list(data["work_items"]),
-            owner=data.get("owner"),
-            starts_on=data["starts_on"],
-            ends_on=data["ends_on"],
-            volume_share=data["volume_share"],
-            budget=data.get("budget"),
-            decision_rule=data.get("decision_rule", ""),
-            sourcing_note=data.get("sourcing_note", ""),
-            by=request.user,
-        )
+        pilot = services.pilot_plan_from(data, by=request.user)
         obj.pk, obj._state.adding = pilot.pk, False
         obj.refresh_from_db()
         return None

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.formatting import day, number
+from config.lifecycle import REASON_LENGTH, save_status
 from scope.choices import Cadence, CandidateStatus, WorkItemStatus
 from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import Candidate, WorkItem
@@ -37,11 +38,7 @@ def _require(pilot: Pilot, action: str) -> None:
 
 
 def _save(pilot: Pilot, *, status: str, by, reason: str) -> Pilot:
-    pilot.status = status
-    pilot._change_reason = reason[:100]
-    pilot._history_user = by
-    pilot.full_clean()
-    pilot.save()
+    save_status(pilot, status=status, by=by, reason=reason)
     # Its flags follow the new status at once (a decision no longer overdue, a stopped pilot's flags).
     evaluate_on_commit(pilot_id=pilot.pk)
     return pilot
@@ -98,13 +95,30 @@ def pilot_create(
         reason = f"Planned without the selected candidate: {sourcing_note}"
     else:
         reason = "Planned"
-    pilot._change_reason = reason[:100]
+    pilot._change_reason = reason[:REASON_LENGTH]
     pilot._history_user = by
     pilot.full_clean()
     pilot.save()
     pilot.work_items.set(work_items)
     pilot_copy_success_metrics(pilot=pilot)
     return pilot
+
+
+def pilot_plan_from(data: dict, *, by) -> Pilot:
+    """Plan a pilot from a form's cleaned data (the browser's and the admin's planning forms)."""
+    return pilot_create(
+        name=data["name"],
+        provider=data["provider"],
+        work_items=list(data["work_items"]),
+        owner=data.get("owner"),
+        starts_on=data["starts_on"],
+        ends_on=data["ends_on"],
+        volume_share=data["volume_share"],
+        budget=data.get("budget"),
+        decision_rule=data.get("decision_rule", ""),
+        sourcing_note=data.get("sourcing_note", ""),
+        by=by,
+    )
 
 
 def selection_for(*, provider: Provider, work_items: list[WorkItem]) -> tuple[Candidate | None, str]:

@@ -144,19 +144,7 @@ class PilotCreateView(PermissionRequiredMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            pilot = services.pilot_create(
-                name=data["name"],
-                provider=data["provider"],
-                work_items=list(data["work_items"]),
-                owner=data["owner"],
-                starts_on=data["starts_on"],
-                ends_on=data["ends_on"],
-                volume_share=data["volume_share"],
-                budget=data.get("budget"),
-                decision_rule=data.get("decision_rule", ""),
-                sourcing_note=data.get("sourcing_note", ""),
-                by=self.request.user,
-            )
+            pilot = services.pilot_plan_from(data, by=self.request.user)
         except ValidationError as error:
             add_errors(form, error)
             return self.form_invalid(form)

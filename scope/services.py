@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from config.lifecycle import save_status
 from vendors.models import Provider
 from vendors.services import provider_shortlist_for
 
@@ -11,9 +12,6 @@ from .lifecycle import CANDIDATE, GATED_MOVES, SOURCEABLE, WORK_ITEM, candidate_
 from .models import Candidate, EvaluationCriterion, Score, WorkItem
 from .readiness import readiness_problems
 from .selectors import hard_gate_problems
-
-# The history keeps a reason of at most this many characters.
-REASON_LENGTH = 100
 
 DEFAULT_CRITERIA = [
     ("Industry familiarity", 25, CriterionBasis.INDUSTRY),
@@ -25,12 +23,7 @@ DEFAULT_CRITERIA = [
 
 
 def _set_status(work_item: WorkItem, status: str, reason: str, by=None) -> WorkItem:
-    work_item.status = status
-    work_item._change_reason = reason[:REASON_LENGTH]
-    work_item._history_user = by
-    work_item.full_clean()
-    work_item.save()
-    return work_item
+    return save_status(work_item, status=status, by=by, reason=reason)
 
 
 def _locked(work_item: WorkItem) -> WorkItem:

@@ -4,21 +4,15 @@ recorded in the provider's history with who made it and why."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from config.lifecycle import save_status
+
 from .choices import ProviderStatus
 from .lifecycle import BEFORE_PILOTING, LIFECYCLE
 from .models import Provider
 
-# The history keeps a reason of at most this many characters.
-REASON_LENGTH = 100
-
 
 def _move(provider: Provider, *, status: str, by, reason: str) -> Provider:
-    provider.status = status
-    provider._history_user = by
-    provider._change_reason = reason[:REASON_LENGTH]
-    provider.full_clean()
-    provider.save()
-    return provider
+    return save_status(provider, status=status, by=by, reason=reason)
 
 
 def _locked(provider: Provider) -> Provider:

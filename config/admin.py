@@ -110,15 +110,28 @@ class LifecycleAdminMixin:
     def get_readonly_fields(self, request, obj=None):
         return list(dict.fromkeys([*super().get_readonly_fields(request, obj), *self.protected_fields(obj)]))
 
+    def locked_message(self, obj, labels: list[str]) -> str:
+        """What a hand-made change of read-only fields is told."""
+        return (
+            f"Not changed: the {', '.join(labels)} of '{obj}' change only through its actions "
+            f"({self.lifecycle.label(obj.status).lower()} now)."
+        )
+
     def save_model(self, request, obj, form, change):
         if change:
-            # The stored values of protected fields win, whatever the instance carried in (a revert
-            # builds it from an old version).
+            # The stored values of protected fields win, whatever the request carried in.
             current = type(obj).objects.get(pk=obj.pk)
+            tried = []
             for name in self.protected_fields(current):
                 field = obj._meta.get_field(name)
-                if not field.many_to_many:
-                    setattr(obj, field.attname, getattr(current, field.attname))
+                if field.many_to_many:
+                    continue
+                sent = request.POST.get(name)
+                if sent is not None and sent != str(field.value_from_object(current) or ""):
+                    tried.append(str(field.verbose_name))
+                setattr(obj, field.attname, getattr(current, field.attname))
+            if tried:
+                self.message_user(request, self.locked_message(current, tried), messages.ERROR)
         super().save_model(request, obj, form, change)
 
     # --- Actions ---------------------------------------------------------------------------------

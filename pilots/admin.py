@@ -105,6 +105,11 @@ class PilotAdmin(LifecycleAdminMixin, HistoryAdmin):
     def locked_fields(self, obj) -> list[str]:
         return LOCKED_AFTER_START if obj.status not in NOT_STARTED else []
 
+    def locked_message(self, obj, labels):
+        if obj.status in NOT_STARTED:
+            return super().locked_message(obj, labels)
+        return f"Not changed: '{obj}' has started, so its {', '.join(labels)} stay as planned and agreed."
+
     def has_delete_permission(self, request, obj=None):
         """Only a pilot that never started may be deleted; a started one is closed through its actions."""
         if obj is not None and obj.status not in NOT_STARTED:

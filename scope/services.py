@@ -1,5 +1,7 @@
 """State changes of work items and their sourcing; one function per verb."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -158,7 +160,14 @@ def candidate_add(*, work_item: WorkItem, provider: Provider, notes: str = "", b
 
 
 @transaction.atomic
-def candidate_set_status(*, candidate: Candidate, status: str, by=None, notes: str | None = None) -> Candidate:
+def candidate_set_status(
+    *,
+    candidate: Candidate,
+    status: str,
+    by=None,
+    notes: str | None = None,
+    valid_through: datetime.date | None = None,
+) -> Candidate:
     """Move a candidate along long list → shortlisted → selected (or rejected). Shortlisting and
     selecting need a provider that passes the hard gates; only one candidate is selected."""
     candidate = Candidate.objects.select_for_update().select_related("provider", "work_item").get(pk=candidate.pk)
@@ -169,7 +178,7 @@ def candidate_set_status(*, candidate: Candidate, status: str, by=None, notes: s
             f"{CandidateStatus(status).label.lower() if status in CandidateStatus.values else status}."
         )
     if action in GATED_MOVES:  # moving a candidate back or out is never gated
-        candidate_gate_check(candidate=candidate, doing=CANDIDATE[action].label.lower())
+        candidate_gate_check(candidate=candidate, doing=CANDIDATE[action].label.lower(), valid_through=valid_through)
     if status == CandidateStatus.SELECTED:
         other = candidate.work_item.candidates.filter(status=CandidateStatus.SELECTED).exclude(pk=candidate.pk).first()
         if other:
@@ -186,10 +195,11 @@ def candidate_set_status(*, candidate: Candidate, status: str, by=None, notes: s
     return candidate
 
 
-def candidate_gate_check(*, candidate: Candidate, doing: str) -> None:
-    """Refuse `doing` (shortlist, select, score) for a candidate that fails a hard gate, with the reasons."""
+def candidate_gate_check(*, candidate: Candidate, doing: str, valid_through: datetime.date | None = None) -> None:
+    """Refuse `doing` (shortlist, select, score) for a candidate that fails a hard gate, with the reasons;
+    certificates must hold through `valid_through` (the planned pilot end the sourcing page checked)."""
     problems = hard_gate_problems(
-        provider=candidate.provider, work_item=candidate.work_item, valid_through=None, for_sourcing=True
+        provider=candidate.provider, work_item=candidate.work_item, valid_through=valid_through, for_sourcing=True
     )
     if problems:
         raise ValidationError([f"{candidate.provider} fails a hard gate, so you cannot {doing} it:", *problems])

@@ -143,10 +143,10 @@ SHOWN = 25  # eligible providers on the page before "Show 50 more"
 INELIGIBLE_SHOWN = 50
 
 
-def _until(request) -> datetime.date:
-    """The planned pilot end that certificates must last through (`?until=`, default 12 weeks out)."""
+def _until(params) -> datetime.date:
+    """The planned pilot end that certificates must last through (`until=`, default 12 weeks out)."""
     try:
-        return datetime.date.fromisoformat(request.GET.get("until", ""))
+        return datetime.date.fromisoformat(params.get("until", ""))
     except ValueError:
         return default_valid_through()
 
@@ -158,7 +158,7 @@ class SourcingView(PermissionRequiredMixin, View):
 
     def get(self, request, pk: int):
         item = get_object_or_404(WorkItem.objects.select_related("industry", "service_line"), pk=pk)
-        until = _until(request)
+        until = _until(request.GET)
         ranking = rank_providers(work_item=item, valid_through=until)
         try:
             shown = min(max(int(request.GET.get("show", SHOWN)), 1), 5000)
@@ -229,6 +229,7 @@ class CandidateStatusView(PermissionRequiredMixin, View):
                 status=status,
                 by=request.user,
                 notes=request.POST.get("notes") if "notes" in request.POST else None,
+                valid_through=_until(request.POST),
             )
         except ValidationError as error:
             for message in error.messages:
@@ -303,7 +304,7 @@ class CompareView(PermissionRequiredMixin, View):
         if not include_rejected:
             candidates = candidates.exclude(status=CandidateStatus.REJECTED)
         candidates = {c.provider_id: c for c in candidates}
-        until = _until(request)
+        until = _until(request.GET)
         ranking = rank_providers(work_item=item, valid_through=until, provider_ids=list(candidates))
         fits = sorted([*ranking.eligible, *ranking.ineligible], key=lambda f: (-f.total, f.facts.name))
         providers = {

@@ -409,3 +409,21 @@ def test_an_ineligible_candidate_is_shown_with_its_reasons_and_cannot_be_shortli
     type(candidate).objects.filter(pk=candidate.pk).update(status=CandidateStatus.SHORTLISTED)
     with pytest.raises(ValidationError, match="so you cannot select it"):
         candidate_set_status(candidate=candidate, status=CandidateStatus.SELECTED)
+
+
+def test_shortlisting_checks_the_same_valid_through_date_the_sourcing_page_showed(setting):
+    item = setting["item"]
+    p = setting["provider"]("Vistula")
+    p.certifications.update(expires_on=timezone.localdate() + datetime.timedelta(weeks=5))
+    candidate = candidate_add(work_item=item, provider=p)
+    client = logged_in_client(UserFactory(groups=["editor"]))
+    soon = (timezone.localdate() + datetime.timedelta(weeks=4)).isoformat()
+    page = client.get(reverse("scope:workitem-sourcing", args=[item.pk]) + f"?until={soon}").content.decode()
+    assert f'name="until" value="{soon}"' in page and 'value="shortlisted"' in page
+    url = reverse("scope:candidate-status", args=[candidate.pk])
+    client.post(url, {"status": "shortlisted"})  # no date: a usual 12-week pilot, which the certificate misses
+    candidate.refresh_from_db()
+    assert candidate.status == CandidateStatus.LONG_LIST
+    client.post(url, {"status": "shortlisted", "until": soon})
+    candidate.refresh_from_db()
+    assert candidate.status == CandidateStatus.SHORTLISTED

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from config.admin import HistoryAdmin, LifecycleAdminMixin, RefusalAdminMixin, bulk_action
 
-from . import services
+from . import evidence, services
 from .forms import action_form
 from .gate import expansion_gate, metric_proofs
 from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE
@@ -245,13 +245,13 @@ class PilotMetricAdmin(HistoryAdmin):
         for inline_form in formset.deleted_forms:
             if inline_form.instance.pk:
                 inline_form.instance.delete()
-                services.evaluate_on_commit(pilot_id=form.instance.pilot_id)
+                evidence.evaluate_on_commit(pilot_id=form.instance.pilot_id)
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
                 continue
             data = inline_form.cleaned_data
             try:
-                services.measurement_record(
+                evidence.measurement_record(
                     metric=form.instance,
                     period=data["period_start"],
                     value=data["value"],
@@ -289,7 +289,7 @@ class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
     def delete_model(self, request, obj):
         pilot_id = obj.metric.pilot_id
         super().delete_model(request, obj)
-        services.evaluate_on_commit(pilot_id=pilot_id)
+        evidence.evaluate_on_commit(pilot_id=pilot_id)
 
     def delete_queryset(self, request, queryset):
         if queryset.exclude(metric__pilot__status__in=RECORDABLE).exists():
@@ -297,7 +297,7 @@ class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
         pilot_ids = set(queryset.values_list("metric__pilot_id", flat=True))
         super().delete_queryset(request, queryset)
         for pilot_id in pilot_ids:
-            services.evaluate_on_commit(pilot_id=pilot_id)
+            evidence.evaluate_on_commit(pilot_id=pilot_id)
 
     @admin.display(description="Pilot", ordering="metric__pilot__name")
     def pilot(self, obj):
@@ -312,7 +312,7 @@ class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
                 metric = data.get("metric") or (obj.metric if obj else None)
                 period = data.get("period_start") or (obj.period_start if obj else None)
                 if metric and period:
-                    problems = services.measurement_problems(metric=metric, period=period)
+                    problems = evidence.measurement_problems(metric=metric, period=period)
                     for field, message in problems.items():
                         self.add_error(field if field in self.fields else None, message)
                 return data
@@ -321,7 +321,7 @@ class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         """Through the recording service, so the period is normalised and who recorded it is kept."""
-        measurement, _ = services.measurement_record(
+        measurement, _ = evidence.measurement_record(
             metric=obj.metric,
             period=obj.period_start,
             value=obj.value,
@@ -389,7 +389,7 @@ class FlagAdmin(HistoryAdmin):
 
     @admin.action(description="Acknowledge selected flags", permissions=["change"])
     def acknowledge_selected(self, request, queryset):
-        count = sum(1 for flag in queryset if services.flag_acknowledge(flag=flag, by=request.user))
+        count = sum(1 for flag in queryset if evidence.flag_acknowledge(flag=flag, by=request.user))
         self.message_user(request, f"{count} flag{'s' if count != 1 else ''} acknowledged.", messages.SUCCESS)
 
 

@@ -20,7 +20,7 @@ from django.views.generic import FormView
 from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView, add_errors
 from scope.choices import Cadence
 
-from . import services
+from . import evidence, services
 from .choices import Severity
 from .digest import preview_digest, render_digest
 from .filtersets import FlagFilterSet, PilotFilterSet
@@ -236,7 +236,7 @@ class MeasurementEntryView(PermissionRequiredMixin, View):
         form = MeasurementEntryForm(request.POST, metrics=pilot.metrics.all())
         if form.is_valid():
             try:
-                saved = services.measurements_record_period(
+                saved = evidence.measurements_record_period(
                     pilot=pilot,
                     period=form.cleaned_data["period"],
                     entries=form.entries(),
@@ -284,7 +284,7 @@ class FlagAcknowledgeView(PermissionRequiredMixin, View):
 
     def post(self, request, pk: int):
         flag = get_object_or_404(Flag.objects.select_related("pilot"), pk=pk)
-        acknowledged = services.flag_acknowledge(flag=flag, by=request.user)
+        acknowledged = evidence.flag_acknowledge(flag=flag, by=request.user)
         flag.refresh_from_db()
         if request.htmx:
             return HttpResponse(render_to_string("pilots/includes/flag_state.html", {"record": flag}, request))

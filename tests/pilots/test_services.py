@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from pilots import services
+from pilots import evidence, services
 from pilots.choices import DecisionOutcome, FlagKind, PilotStatus, Severity
 from pilots.gate import expansion_gate
 from pilots.lifecycle import LIFECYCLE
@@ -396,8 +396,8 @@ def test_recording_twice_corrects_rather_than_duplicates():
     pilot = running_pilot(today=today())
     m = metric(pilot)
     day = today() - datetime.timedelta(weeks=1)
-    first, created = services.measurement_record(metric=m, period=day, value=Decimal("90"), by=pilot.owner)
-    second, created_again = services.measurement_record(metric=m, period=day, value=Decimal("96"), by=pilot.owner)
+    first, created = evidence.measurement_record(metric=m, period=day, value=Decimal("90"), by=pilot.owner)
+    second, created_again = evidence.measurement_record(metric=m, period=day, value=Decimal("96"), by=pilot.owner)
     assert (created, created_again, first.pk) == (True, False, second.pk)
     assert first.period_start.weekday() == 0  # normalised to the week's Monday
     assert [h.history_change_reason for h in second.history.all()] == ["Corrected", "Recorded"]
@@ -407,19 +407,19 @@ def test_measurements_only_for_pilots_under_way_and_periods_that_began():
     pilot = running_pilot(today=today(), status=PilotStatus.PLANNED)
     m = metric(pilot)
     with pytest.raises(ValidationError, match="measurements are recorded while it runs"):
-        services.measurement_record(metric=m, period=today(), value=Decimal("1"))
+        evidence.measurement_record(metric=m, period=today(), value=Decimal("1"))
     pilot.status = PilotStatus.RUNNING
     pilot.save()
     with pytest.raises(ValidationError, match="has not started yet"):
-        services.measurement_record(metric=m, period=today() + datetime.timedelta(weeks=2), value=Decimal("1"))
+        evidence.measurement_record(metric=m, period=today() + datetime.timedelta(weeks=2), value=Decimal("1"))
     with pytest.raises(ValidationError, match="before the pilot started"):
-        services.measurement_record(metric=m, period=pilot.starts_on - datetime.timedelta(weeks=1), value=1)
+        evidence.measurement_record(metric=m, period=pilot.starts_on - datetime.timedelta(weeks=1), value=1)
 
 
 def test_acknowledging_a_flag_once():
     flag = FlagFactory()
     user = UserFactory()
-    assert services.flag_acknowledge(flag=flag, by=user) is True
-    assert services.flag_acknowledge(flag=flag, by=UserFactory()) is False
+    assert evidence.flag_acknowledge(flag=flag, by=user) is True
+    assert evidence.flag_acknowledge(flag=flag, by=UserFactory()) is False
     flag.refresh_from_db()
     assert flag.acknowledged_by == user

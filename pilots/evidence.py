@@ -1,0 +1,108 @@
+"""Evidence in: recording a period's measurements (one or several metrics, every way in) and
+acknowledging flags. Every write re-evaluates its pilot once it commits."""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from config.formatting import day
+
+from .choices import MeasurementSource
+from .lifecycle import RECORDABLE
+from .models import Flag, Measurement, Pilot, PilotMetric
+from .periods import first_period, period_start
+from .rules import value_problem
+
+
+def measurement_problems(*, metric: PilotMetric, period: datetime.date) -> dict[str, str]:
+    """Field errors that stop a measurement from being recorded (used by the service and by forms)."""
+    pilot = metric.pilot
+    if pilot.status not in RECORDABLE:
+        return {
+            "metric": f"'{pilot}' is {pilot.get_status_display().lower()}; measurements are recorded while it runs."
+        }
+    start = period_start(period, metric.cadence)
+    if start > period_start(timezone.localdate(), metric.cadence):
+        return {"period_start": "That period has not started yet."}
+    if start < first_period(pilot.starts_on, metric.cadence):
+        return {"period_start": f"That period is before the pilot started ({day(pilot.starts_on)})."}
+    return {}
+
+
+@transaction.atomic
+def measurement_record(
+    *,
+    metric: PilotMetric,
+    period: datetime.date,
+    value: Decimal,
+    by=None,
+    sample_size: int | None = None,
+    note: str = "",
+    source: str = MeasurementSource.MANUAL,
+    evaluate: bool = True,
+) -> tuple[Measurement, bool]:
+    """Record one period's value; a second entry for the same period corrects the first (kept in
+    history), never adds a twin. Returns the measurement and whether it was new."""
+    errors = measurement_problems(metric=metric, period=period)
+    if errors:
+        raise ValidationError(errors)
+    problem = value_problem(value=value, unit=metric.unit)
+    if problem:
+        raise ValidationError({"value": f"{metric.name}: {problem}"})
+    start = period_start(period, metric.cadence)
+    measurement = Measurement.objects.select_for_update().filter(metric=metric, period_start=start).first()
+    created = measurement is None
+    if created:
+        measurement = Measurement(metric=metric, period_start=start)
+    measurement.value = value
+    measurement.sample_size = sample_size
+    measurement.note = note
+    measurement.source = source
+    measurement.recorded_by = by
+    measurement.recorded_at = timezone.now()
+    measurement._history_user = by
+    measurement._change_reason = "Recorded" if created else "Corrected"
+    measurement.full_clean()
+    measurement.save()
+    if evaluate:
+        evaluate_on_commit(pilot_id=metric.pilot_id)
+    return measurement, created
+
+
+def evaluate_on_commit(*, pilot_id: int) -> None:
+    """Re-evaluate the pilot once the write commits, so its flags (and the owner's email about a new
+    critical flag) follow within seconds; the hourly job stays for what time alone changes."""
+    from .tasks import queue_pilot_evaluation  # tasks import services' modules; import here to avoid a cycle
+
+    transaction.on_commit(lambda: queue_pilot_evaluation(pilot_id))
+
+
+@transaction.atomic
+def flag_acknowledge(*, flag: Flag, by) -> bool:
+    """Someone has seen the flag; returns False when it was already acknowledged."""
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.acknowledged_at is not None:
+        return False
+    flag.acknowledged_by = by
+    flag.acknowledged_at = timezone.now()
+    flag._history_user = by
+    flag._change_reason = "Acknowledged"
+    flag.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    return True
+
+
+@transaction.atomic
+def measurements_record_period(*, pilot: Pilot, period: datetime.date, entries: list, note: str = "", by=None) -> int:
+    """Record one period's values for several metrics of a pilot together: all or none."""
+    for metric, value, sample_size in entries:
+        if metric.pilot_id != pilot.pk:
+            raise ValidationError(f"{metric} is not a metric of {pilot}.")
+        measurement_record(
+            metric=metric, period=period, value=value, sample_size=sample_size, note=note, by=by, evaluate=False
+        )
+    if entries:
+        evaluate_on_commit(pilot_id=pilot.pk)
+    return len(entries)

@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.lifecycle import Lifecycle
-from config.viewsets import add_errors
+from config.viewsets import ConfirmForm, add_errors
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -74,10 +74,6 @@ class RefusalAdminMixin:
                 return super().changelist_view(request, extra_context)
         except ValidationError as error:
             return self._refused(request, error)
-
-
-class ConfirmForm(forms.Form):
-    """An action that needs nothing but a confirmation."""
 
 
 class LifecycleAdminMixin:

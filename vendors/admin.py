@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from config.admin import ConfirmForm, HistoryAdmin, LifecycleAdminMixin, bulk_action
+from config.admin import HistoryAdmin, LifecycleAdminMixin, bulk_action
+from config.viewsets import ConfirmForm
 
 from .choices import CertificationStatus, LocationClass
 from .lifecycle import LIFECYCLE

@@ -107,7 +107,10 @@ def resolve_flags_of_finished_pilots(
 def _queue_owner_emails(flag_ids: list[int]) -> None:
     from .tasks import email_flag_owners  # tasks import this module; import here to avoid a cycle
 
-    email_flag_owners.delay(flag_ids)
+    try:
+        email_flag_owners.delay(flag_ids)
+    except Exception as error:  # the broker is unreachable; the flags are committed and shown already
+        logger.warning("Could not queue the owner emails for flags %s: %s", flag_ids, error.__class__.__name__)
 
 
 # --- What should be flagged -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from kombu import pools
 
 from config.celery import app
 from pilots.choices import FlagKind
@@ -32,8 +33,10 @@ def free_port() -> int:
 
 
 def switch_broker(url: str) -> None:
-    """Point the app at another broker, dropping the pooled connections to the old one."""
+    """Point the app at another broker, dropping the pooled connections and producers (kombu keeps
+    a registry of them per broker) so the next publish connects afresh."""
     app.pool.force_close_all()
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
     app.conf.broker_url = url

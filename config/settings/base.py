@@ -154,24 +154,26 @@ MISSING_DATA_GRACE_DAYS = env.int("MISSING_DATA_GRACE_DAYS", default=3)
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0)
-_broker_dir = VAR_DIR / "broker"
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # One folder is both the in-box and the out-box, so every process sees every message.
-    for folder in ("messages", "processed"):
-        (_broker_dir / folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "messages"),
-        "data_folder_out": str(_broker_dir / "messages"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "store_processed": False,
-    }
-else:
-    # A web request that queues a task must not hang on a broker that is down or frozen: a few
-    # seconds at most, then the caller falls back (see pilots.tasks.queue_pilot_evaluation).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_timeout": BROKER_SOCKET_TIMEOUT,
-        "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
-    }
+
+
+def broker_transport_options(url: str) -> dict:
+    """The filesystem broker's folders, or, for Redis, timeouts: a web request that queues a task
+    must not hang on a broker that is down or frozen (see pilots.tasks.queue_pilot_evaluation)."""
+    if url.startswith("filesystem://"):
+        folder = VAR_DIR / "broker"
+        for name in ("messages", "processed"):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+        # One folder is both the in-box and the out-box, so every process sees every message.
+        return {
+            "data_folder_in": str(folder / "messages"),
+            "data_folder_out": str(folder / "messages"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    return {"socket_timeout": BROKER_SOCKET_TIMEOUT, "socket_connect_timeout": BROKER_SOCKET_TIMEOUT}
+
+
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SOCKET_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None

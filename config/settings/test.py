@@ -1,13 +1,13 @@
 """Tests: real PostgreSQL and real Redis (`make test` makes sure both are reachable)."""
 
 from .base import *  # noqa: F403
-from .base import email_config, env
+from .base import broker_transport_options, email_config, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/pilotgate")}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}  # as base.py for Redis
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # In-memory mail, unless a test hands a worker process a mailbox of its own.
 if env.str("TEST_EMAIL_URL", default=""):

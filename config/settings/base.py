@@ -161,13 +161,14 @@ def broker_transport_options(url: str) -> dict:
     must not hang on a broker that is down or frozen (see pilots.tasks.queue_pilot_evaluation)."""
     if url.startswith("filesystem://"):
         folder = VAR_DIR / "broker"
-        for name in ("messages", "processed"):
+        for name in ("messages", "processed", "control"):
             (folder / name).mkdir(parents=True, exist_ok=True)
         # One folder is both the in-box and the out-box, so every process sees every message.
         return {
             "data_folder_in": str(folder / "messages"),
             "data_folder_out": str(folder / "messages"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),  # not the working directory
             "store_processed": False,
         }
     return {"socket_timeout": BROKER_SOCKET_TIMEOUT, "socket_connect_timeout": BROKER_SOCKET_TIMEOUT}

@@ -26,10 +26,9 @@ class Transition:
 class Lifecycle:
     """The transitions of one model's status, looked up by action."""
 
-    def __init__(self, status_choices, transitions: Iterable[Transition], noun: str):
+    def __init__(self, status_choices, transitions: Iterable[Transition]):
         self.status_choices = status_choices
         self.transitions = {t.action: t for t in transitions}
-        self.noun = noun
 
     def __getitem__(self, action: str) -> Transition:
         return self.transitions[action]
@@ -40,9 +39,9 @@ class Lifecycle:
     def label(self, status: str) -> str:
         return self.status_choices(status).label
 
-    def available(self, status: str, *, manual_only: bool = True) -> list[Transition]:
-        """The transitions a record in `status` may take (their own preconditions still apply)."""
-        return [t for t in self.transitions.values() if status in t.sources and (t.manual or not manual_only)]
+    def available(self, status: str) -> list[Transition]:
+        """The transitions people may take from `status` (their own preconditions still apply)."""
+        return [t for t in self.transitions.values() if status in t.sources and t.manual]
 
     def allows(self, action: str, status: str) -> bool:
         return action in self.transitions and status in self.transitions[action].sources

@@ -116,34 +116,35 @@ def _queue_owner_emails(flag_ids: list[int]) -> None:
 # --- What should be flagged -------------------------------------------------------------------
 
 
+def _per_cadence(read, output_field) -> Case:
+    """One expression per metric from the subquery its cadence needs (weekly and monthly periods
+    are due, and complete, on different days): `read(cadence)` builds each."""
+    return Case(*[When(cadence=c, then=read(c)) for c in Cadence.values], output_field=output_field)
+
+
 def _measured_span(today: datetime.date) -> dict[str, Case]:
     """For each metric, over its periods up to its latest due one (and before its pilot's decision
     date): how many have a measurement, and the first and last that do. Compared with how many are
     due, they tell which metrics have a gap, and where, without reading their periods."""
 
-    def due_measurements(bound: datetime.date):
+    def due_measurements(cadence: str):
         return Measurement.objects.filter(
-            metric=OuterRef("pk"), period_start__lte=bound, period_start__lt=OuterRef("pilot__ends_on")
+            metric=OuterRef("pk"),
+            period_start__lte=latest_due_period(today, cadence),
+            period_start__lt=OuterRef("pilot__ends_on"),
         ).order_by()
 
-    def by_cadence(read, output_field):
-        return Case(
-            *[When(cadence=c, then=read(due_measurements(latest_due_period(today, c)))) for c in Cadence.values],
-            output_field=output_field,
-        )
-
-    def count(qs):
-        counted = qs.values("metric").annotate(n=Count("*")).values("n")
+    def count(cadence: str):
+        counted = due_measurements(cadence).values("metric").annotate(n=Count("*")).values("n")
         return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
+    def edge(order: str):
+        return lambda cadence: Subquery(due_measurements(cadence).order_by(order).values("period_start")[:1])
+
     return {
-        "measured_due": by_cadence(count, IntegerField()),
-        "first_measured": by_cadence(
-            lambda qs: Subquery(qs.order_by("period_start").values("period_start")[:1]), DateField()
-        ),
-        "last_measured": by_cadence(
-            lambda qs: Subquery(qs.order_by("-period_start").values("period_start")[:1]), DateField()
-        ),
+        "measured_due": _per_cadence(count, IntegerField()),
+        "first_measured": _per_cadence(edge("period_start"), DateField()),
+        "last_measured": _per_cadence(edge("-period_start"), DateField()),
     }
 
 
@@ -221,20 +222,14 @@ def _missing_periods(metrics: list[dict], pilots: dict, today: datetime.date) ->
 def _latest_complete(today: datetime.date, field: str, output_field) -> Case:
     """The metric's latest measurement of a complete period (a week still under way is not judged yet,
     as the gate does not judge it)."""
-    return Case(
-        *[
-            When(
-                cadence=c,
-                then=Subquery(
-                    Measurement.objects.filter(metric=OuterRef("pk"), period_start__lte=last_complete_period(today, c))
-                    .order_by("-period_start")
-                    .values(field)[:1]
-                ),
-            )
-            for c in Cadence.values
-        ],
-        output_field=output_field,
-    )
+
+    def latest(cadence: str):
+        complete = Measurement.objects.filter(
+            metric=OuterRef("pk"), period_start__lte=last_complete_period(today, cadence)
+        )
+        return Subquery(complete.order_by("-period_start").values(field)[:1])
+
+    return _per_cadence(latest, output_field)
 
 
 def _metric_flags(pilots: dict, pilots_qs, today: datetime.date) -> dict[FlagKey, tuple[str, str]]:

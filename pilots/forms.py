@@ -28,9 +28,9 @@ class DecisionForm(forms.Form):
         validators=[validate_pilot_date],
     )
 
-    def __init__(self, *args, pilot: Pilot, user=None, **kwargs):
+    def __init__(self, *args, pilot: Pilot, user=None, gate=None, **kwargs):
         super().__init__(*args, **kwargs)
-        gate = expansion_gate(pilot)
+        gate = gate or expansion_gate(pilot)
         before_date = gate.date_reason is not None
         is_owner = user is not None and user.pk == pilot.owner_id
         can_expand = gate.is_open or (before_date and gate.proof_ready and is_owner)
@@ -69,7 +69,7 @@ class ExpandForm(forms.Form):
         label="The relationship is established: make the provider active (otherwise it becomes approved).",
     )
 
-    def __init__(self, *args, pilot: Pilot, user=None, **kwargs):
+    def __init__(self, *args, pilot: Pilot, user=None, gate=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["volume_share"].help_text = f"More than this stage's {pilot.volume_share}%."
 
@@ -91,11 +91,12 @@ class ConfirmForm(forms.Form):
 ACTION_FORMS = {"decide": DecisionForm, "expand": ExpandForm, "pause": PauseForm}
 
 
-def action_form(action: str, pilot: Pilot, data=None, *, user=None) -> forms.Form:
-    """The form a lifecycle action asks for (a bare confirmation for most)."""
+def action_form(action: str, pilot: Pilot, data=None, *, user=None, gate=None) -> forms.Form:
+    """The form a lifecycle action asks for (a bare confirmation for most); `gate`, when the caller
+    has the pilot's gate answer already, saves reading it again."""
     form_class = ACTION_FORMS.get(action, ConfirmForm)
     if form_class in {DecisionForm, ExpandForm}:
-        return form_class(data, pilot=pilot, user=user)
+        return form_class(data, pilot=pilot, user=user, gate=gate)
     return form_class(data)
 
 

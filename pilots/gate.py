@@ -8,7 +8,7 @@ proof is there. A decided pilot's answer says what was decided.
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
@@ -40,10 +40,6 @@ class MetricProof:
     periods: list[ProofPeriod]  # newest first
     problems: list[str]
 
-    @property
-    def proven(self) -> bool:
-        return not self.problems
-
 
 @dataclass
 class GateAnswer:
@@ -52,7 +48,6 @@ class GateAnswer:
     pilot: Pilot
     proof_reasons: list[str]  # what the evidence lacks
     date_reason: str | None  # the decision date not yet reached
-    proofs: list[MetricProof] = field(default_factory=list)  # the critical metrics' proof periods
     decision: Decision | None = None  # the decision a decided pilot rests on
 
     @property
@@ -84,19 +79,11 @@ class GateAnswer:
             return f"Gate to expand: {self.decided_text}"
         return f"Gate to expand: {'open' if self.is_open else 'closed'}"
 
-    @property
-    def summary(self) -> str:
-        """One sentence for the open gate, or the first reason it is closed."""
-        if self.decided:
-            return self.decided_text
-        if self.is_open:
-            return (
-                "Every critical metric met its target in each of its proof periods, no critical flag is open "
-                "and the decision date has been reached."
-            )
-        if self.proof_ready:
-            return "The proof is there; the decision date has not been reached, so only an early decision can expand."
-        return self.reasons[0]
+    # What the panel says under an open gate (a closed one lists its reasons instead).
+    summary = (
+        "Every critical metric met its target in each of its proof periods, no critical flag is open "
+        "and the decision date has been reached."
+    )
 
     @property
     def decided_text(self) -> str:
@@ -189,7 +176,7 @@ def _answer(pilot, critical_metrics, open_critical_flags, decision, today) -> Ga
         date_reason = (
             f"The decision date ({day(pilot.ends_on)}) has not been reached; the owner may record an early decision."
         )
-    return GateAnswer(pilot=pilot, proof_reasons=reasons, date_reason=date_reason, proofs=proofs, decision=decision)
+    return GateAnswer(pilot=pilot, proof_reasons=reasons, date_reason=date_reason, decision=decision)
 
 
 def proof_window(metric: PilotMetric, *, pilot: Pilot, today: datetime.date) -> list[datetime.date]:

@@ -25,7 +25,6 @@ LIFECYCLE = Lifecycle(
         Transition("expand", frozenset({S.PASSED}), S.EXPANDED, "Expand to next stage", "expanded"),
         Transition("close", frozenset({S.PASSED, S.FAILED}), S.CLOSED, "Close", "closed"),
     ],
-    noun="pilot",
 )
 
 NOT_STARTED = (S.PLANNED,)

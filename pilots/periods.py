@@ -8,6 +8,7 @@ import datetime
 
 from django.conf import settings
 
+from config.formatting import day
 from scope.choices import Cadence
 
 
@@ -75,11 +76,7 @@ def due_periods(
     last = due_period(today=today, cadence=cadence, starts_on=starts_on, ends_on=ends_on)
     if last is None:
         return []
-    periods, period = [], first_period(starts_on, cadence)
-    while period <= last:
-        periods.append(period)
-        period = next_period(period, cadence)
-    return periods
+    return periods_between(first_period(starts_on, cadence), next_period(last, cadence), cadence)
 
 
 def period_count(first: datetime.date, last: datetime.date, cadence: str) -> int:
@@ -131,7 +128,7 @@ def recent_periods(*, until: datetime.date, cadence: str, count: int, starts_on:
 def describe_period(start: datetime.date, cadence: str) -> str:
     if cadence == Cadence.MONTHLY:
         return f"month of {start.strftime('%B %Y')}"
-    return f"week of {start.day} {start.strftime('%b %Y')}"
+    return f"week of {day(start)}"
 
 
 def describe_periods(starts: list[datetime.date], cadence: str) -> str:
@@ -142,6 +139,6 @@ def describe_periods(starts: list[datetime.date], cadence: str) -> str:
         names = [start.strftime("%B %Y") for start in starts]
         noun = "months"
     else:
-        names = [f"{start.day} {start.strftime('%b %Y')}" for start in starts]
+        names = [day(start) for start in starts]
         noun = "weeks"
     return f"{noun} of {', '.join(names[:-1])} and {names[-1]}"

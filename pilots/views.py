@@ -184,13 +184,20 @@ class PilotActionView(PermissionRequiredMixin, View):
             raise Http404("No such action.")
         return super().dispatch(request, *args, **kwargs)
 
+    @staticmethod
+    def gate_for(pilot, action: str):
+        """The gate's answer where the action decides on the evidence (the form and the page share it)."""
+        return expansion_gate(pilot) if action in {"decide", "expand"} else None
+
     def get(self, request, pk: int, action: str):
         pilot = get_object_or_404(Pilot.objects.select_related("provider"), pk=pk)
-        return self.render(pilot, action, action_form(action, pilot, user=request.user))
+        gate = self.gate_for(pilot, action)
+        return self.render(pilot, action, action_form(action, pilot, user=request.user, gate=gate), gate)
 
     def post(self, request, pk: int, action: str):
         pilot = get_object_or_404(Pilot.objects.select_related("provider"), pk=pk)
-        form = action_form(action, pilot, request.POST, user=request.user)
+        gate = self.gate_for(pilot, action)
+        form = action_form(action, pilot, request.POST, user=request.user, gate=gate)
         if form.is_valid():
             try:
                 result = services.pilot_perform(action=action, pilot=pilot, by=request.user, data=form.cleaned_data)
@@ -201,17 +208,17 @@ class PilotActionView(PermissionRequiredMixin, View):
                 if action == "expand":
                     return redirect(pilot.next_stages.order_by("-pk").first())
                 return redirect(pilot)
-        return self.render(pilot, action, form, status=400)
+        return self.render(pilot, action, form, gate, status=400)
 
-    def render(self, pilot, action, form, status=200):
-        shows_evidence = action in {"decide", "expand"}
+    def render(self, pilot, action, form, gate, status=200):
+        shows_evidence = gate is not None
         context = {
             "pilot": pilot,
             "action": action,
             "action_label": LIFECYCLE[action].label,
             "form": form,
             "allowed": LIFECYCLE.allows(action, pilot.status),
-            "gate": expansion_gate(pilot) if shows_evidence else None,
+            "gate": gate,
             "proofs": metric_proofs(pilot) if shows_evidence else None,
             "open_flags": pilot.flags.open().select_related("metric").order_by("severity", "kind")
             if shows_evidence

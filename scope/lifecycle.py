@@ -30,7 +30,6 @@ WORK_ITEM = Lifecycle(
         ),
         Transition("reopen", frozenset({W.RETIRED}), W.DRAFT, "Reopen as draft", "reopened"),
     ],
-    noun="work item",
 )
 
 # Passed the readiness check: may be sourced and piloted (a scaled one again, for another share).
@@ -52,7 +51,6 @@ CANDIDATE = Lifecycle(
         ),
         Transition("deselect", frozenset({C.SELECTED}), C.SHORTLISTED, "Back to shortlist", "moved back"),
     ],
-    noun="candidate",
 )
 
 # Moves that need the provider to pass the hard gates (moving back or out never does).

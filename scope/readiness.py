@@ -34,14 +34,14 @@ FILLER_WORDS = frozenset(
 # Words that pad a title without saying what is done: urgency, novelty, time, vague quantity.
 PADDING_WORDS = frozenset(
     """
-    urgent asap new old current ongoing general generic miscellaneous adhoc ad hoc hoc overall total full
+    urgent asap new old current ongoing general generic miscellaneous adhoc hoc overall total full
     complete whole basic standard regular routine core main key important priority project programme
     program initiative stuff bits pieces needs please help support things items q1 q2 q3 q4 h1 h2 fy
     daily weekly monthly quarterly yearly annual annually year years month months week weeks
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec next this last tbd tba needed need needs phase stage
     whatever continued continuing continue everyone everybody everything anything something across region
-    regional global local emea apac amer latam europe group company companies wide urgently quickly asap
+    regional global local emea apac amer latam europe group company companies wide urgently quickly
     per various assorted etc also plus more other others additional extra
     """.split()
 )

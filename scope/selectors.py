@@ -201,23 +201,25 @@ def hard_gate_problems(
     """Why `provider` may not do `work_item` (empty when every hard gate passes). Sourcing also asks
     for a service line of the item's kind; certificates must last through `valid_through`, by
     default a usual pilot's length from today."""
-    valid_through = valid_through or default_valid_through()
-    required = _required_certifications(work_item)
-    gates = _gates(work_item=work_item, required=required, valid_through=valid_through, kind=for_sourcing)
-    _facts, reasons = _gate_reasons([provider.pk], gates=gates, required=required)[provider.pk]
-    return reasons
+    return gate_problems_by_provider(
+        work_item=work_item, provider_ids=[provider.pk], valid_through=valid_through, for_sourcing=for_sourcing
+    )[provider.pk]
 
 
 def gate_problems_by_provider(
-    *, work_item: WorkItem, provider_ids: list[int], valid_through: datetime.date | None = None
+    *,
+    work_item: WorkItem,
+    provider_ids: list[int],
+    valid_through: datetime.date | None = None,
+    for_sourcing: bool = True,
 ) -> dict[int, list[str]]:
-    """Why each of the given providers may not be sourced for `work_item` (empty lists for those that
-    pass), in a few queries however many: the candidate table shows this beside each candidate."""
+    """Why each of the given providers may not do `work_item` (empty lists for those that pass), in a
+    few queries however many: the candidate table shows this beside each candidate."""
     if not provider_ids:
         return {}
     valid_through = valid_through or default_valid_through()
     required = _required_certifications(work_item)
-    gates = _gates(work_item=work_item, required=required, valid_through=valid_through, kind=True)
+    gates = _gates(work_item=work_item, required=required, valid_through=valid_through, kind=for_sourcing)
     return {
         pk: reasons for pk, (_facts, reasons) in _gate_reasons(provider_ids, gates=gates, required=required).items()
     }

@@ -40,7 +40,6 @@ LIFECYCLE = Lifecycle(
         ),
         Transition("reconsider", frozenset({P.OFFBOARDED}), P.PROSPECT, "Reconsider", "reconsidered"),
     ],
-    noun="provider",
 )
 
 # Statuses a provider had before a pilot made it `piloting`; a stop returns it to one of these.

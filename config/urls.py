@@ -20,3 +20,5 @@ urlpatterns = [
     path("", include("scope.urls")),
     path("", include("pilots.urls")),
 ]
+
+handler404 = "config.views.not_found"

@@ -16,6 +16,7 @@ from .models import (
     DigestPreference,
     Flag,
     Measurement,
+    OwnerAlert,
     Pilot,
     PilotMetric,
 )
@@ -440,3 +441,21 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="This week")
     def preview(self, obj):
         return format_html('<a href="{}">Preview digest</a>', reverse("pilots:digest-preview", args=[obj.user_id]))
+
+
+@admin.register(OwnerAlert)
+class OwnerAlertAdmin(admin.ModelAdmin):
+    """The outbox of critical-flag emails to pilot owners; read-only, written by the evaluation and
+    the sending sweep. One that stays pending after many attempts shows its last error here."""
+
+    list_display = ["owner", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["owner__username", "owner__email", "last_error"]
+    list_select_related = ["owner"]
+    readonly_fields = ["owner", "status", "created_at", "claimed_at", "sent_at", "attempts", "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

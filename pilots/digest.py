@@ -31,7 +31,9 @@ from .selectors import decisions_due, expiring_certifications, portfolio_counts
 
 logger = logging.getLogger(__name__)
 
-STALE_CLAIM = datetime.timedelta(minutes=30)
+# A claim older than this belongs to a sender that died: one send takes at most EMAIL_TIMEOUT.
+STALE_CLAIM = datetime.timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
+MAX_ATTEMPTS = 10
 
 
 def week_start_for(moment: datetime.datetime | None = None) -> datetime.date:
@@ -252,6 +254,20 @@ def last_digest_times(user_ids, week_start: datetime.date) -> dict[int, datetime
     )
 
 
+def _unfinished(week_start: datetime.date, now: datetime.datetime | None = None):
+    stale = (now or timezone.now()) - STALE_CLAIM
+    return DigestDelivery.objects.filter(
+        Q(status=DigestDelivery.Status.FAILED) | Q(status=DigestDelivery.Status.CLAIMED, claimed_at__lt=stale),
+        week_start=week_start,
+        attempts__lt=MAX_ATTEMPTS,
+    )
+
+
+def unfinished_deliveries(*, week_start: datetime.date) -> list[int]:
+    """The people whose digest of this week failed or was abandoned by a sender that died."""
+    return list(_unfinished(week_start).order_by("user").values_list("user", flat=True))
+
+
 def _claim(user, week_start: datetime.date) -> DigestDelivery | None:
     """Take this person's digest of the week, or None when it is sent or being sent already.
 
@@ -264,12 +280,11 @@ def _claim(user, week_start: datetime.date) -> DigestDelivery | None:
     except IntegrityError:
         pass
     # A failed send, or a claim abandoned by a worker that died mid-send, may be taken again.
-    stale = timezone.now() - STALE_CLAIM
-    reclaimed = DigestDelivery.objects.filter(
-        Q(status=DigestDelivery.Status.FAILED) | Q(status=DigestDelivery.Status.CLAIMED, claimed_at__lt=stale),
-        user=user,
-        week_start=week_start,
-    ).update(status=DigestDelivery.Status.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    reclaimed = (
+        _unfinished(week_start)
+        .filter(user=user)
+        .update(status=DigestDelivery.Status.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    )
     return DigestDelivery.objects.get(user=user, week_start=week_start) if reclaimed else None
 
 

@@ -25,6 +25,7 @@ from vendors.models import ProviderCertification
 from .choices import FlagKind, PilotStatus, Severity
 from .lifecycle import EVALUATED, FINISHED
 from .models import Flag, Measurement, Pilot, PilotMetric
+from .notifications import queue_owner_alerts_on_commit, record_owner_alerts
 from .periods import (
     describe_period,
     describe_periods,
@@ -81,9 +82,8 @@ def evaluate_pilots(
         result = _apply(wanted, Flag.objects.open().filter(pilot__in=pilots_qs), now)
         result.pilots = len(pilots)
         result.resolved += resolve_flags_of_finished_pilots(now=now, pilot_ids=pilot_ids)
-        if notify and result.opened_critical_ids:
-            ids = list(result.opened_critical_ids)
-            transaction.on_commit(lambda: _queue_owner_emails(ids))
+        if notify and result.opened_critical_ids and record_owner_alerts(flag_ids=result.opened_critical_ids):
+            queue_owner_alerts_on_commit()
     logger.info(
         "Evaluated %s pilots: %s opened, %s kept, %s resolved",
         result.pilots,
@@ -102,15 +102,6 @@ def resolve_flags_of_finished_pilots(
     if pilot_ids is not None:
         flags = flags.filter(pilot__in=pilot_ids)
     return flags.update(resolved_at=now or timezone.now())
-
-
-def _queue_owner_emails(flag_ids: list[int]) -> None:
-    from .tasks import email_flag_owners  # tasks import this module; import here to avoid a cycle
-
-    try:
-        email_flag_owners.delay(flag_ids)
-    except Exception as error:  # the broker is unreachable; the flags are committed and shown already
-        logger.warning("Could not queue the owner emails for flags %s: %s", flag_ids, error.__class__.__name__)
 
 
 # --- What should be flagged -------------------------------------------------------------------

@@ -243,7 +243,10 @@ class Flag(models.Model):
     owner_notified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the pilot's owner was emailed about this critical flag."
     )
-    history = HistoricalRecords()
+    owner_alert = models.ForeignKey(
+        "OwnerAlert", null=True, blank=True, on_delete=models.SET_NULL, related_name="flags", editable=False
+    )
+    history = HistoricalRecords(excluded_fields=["owner_alert"])
 
     objects = FlagQuerySet.as_manager()
 
@@ -329,6 +332,39 @@ class DigestPreference(models.Model):
 
     def __str__(self):
         return f"Digest preference of {self.user}"
+
+
+class OwnerAlert(models.Model):
+    """The outbox of the email a pilot owner gets when critical flags open: written in the same
+    transaction that opens the flags (one per owner and evaluation, listing them all) and swept
+    until sent, so a worker that dies at any moment loses none."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        DROPPED = "dropped", "Nothing to send"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owner_alerts")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="owner_alert_pending_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "dropped"]), name="owner_alert_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Critical-flag email to {self.owner} ({self.get_status_display().lower()})"
 
 
 class DigestDelivery(models.Model):

@@ -11,12 +11,18 @@ from .digest import week_start_for
 from .evaluation import evaluate_pilots, resolve_flags_of_finished_pilots
 from .lifecycle import EVALUATED
 from .models import Pilot
-from .notifications import email_owner_about_flag
+from .notifications import send_pending_owner_alerts
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+# Every task finishes well inside TASK_TIME_LIMIT, and the broker's visibility timeout is set from
+# it (settings.broker_transport_options): a task whose worker died is delivered again within
+# minutes, and a live one is never delivered twice. Every task is safe to run again.
+LIMITS = {"soft_time_limit": settings.TASK_TIME_LIMIT - 15, "time_limit": settings.TASK_TIME_LIMIT}
+
+
+@shared_task(acks_late=True, **LIMITS)
 def evaluate_all_pilots() -> dict:
     """Split the pilots under way into chunks that workers evaluate in parallel."""
     ids = list(Pilot.objects.filter(status__in=EVALUATED).order_by("pk").values_list("pk", flat=True))
@@ -28,7 +34,7 @@ def evaluate_all_pilots() -> dict:
     return {"pilots": len(ids), "chunks": len(chunks), "resolved_finished": resolved}
 
 
-@shared_task(acks_late=True, soft_time_limit=300, time_limit=330)
+@shared_task(acks_late=True, **LIMITS)
 def evaluate_pilot_chunk(pilot_ids: list[int]) -> dict:
     return evaluate_pilots(pilot_ids=pilot_ids).as_dict()
 
@@ -43,22 +49,24 @@ def queue_pilot_evaluation(pilot_id: int) -> None:
         evaluate_pilots(pilot_ids=[pilot_id])
 
 
-@shared_task(
-    acks_late=True, soft_time_limit=120, time_limit=150, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
-)
-def email_flag_owners(flag_ids: list[int]) -> dict:
-    sent = sum(email_owner_about_flag(flag_id=flag_id) for flag_id in flag_ids)
-    return {"sent": sent}
+@shared_task(acks_late=True, **LIMITS)
+def send_owner_alerts() -> dict:
+    """Send the owner alerts waiting in the outbox; beat runs it every minute as a sweep."""
+    return send_pending_owner_alerts()
 
 
-@shared_task(bind=True, acks_late=True, soft_time_limit=1800, time_limit=1900, max_retries=5)
-def send_weekly_digests(self, user_ids: list[int] | None = None, week_start: str | None = None) -> dict:
-    """Send this week's digests; recipients whose send failed are retried with growing delays."""
+@shared_task(acks_late=True, **LIMITS)
+def send_weekly_digests(user_ids: list[int] | None = None, week_start: str | None = None) -> dict:
+    """Send this week's digests; a failed or abandoned one is taken again by `resume_weekly_digests`."""
     week = datetime.date.fromisoformat(week_start) if week_start else week_start_for()
-    run = digest.send_weekly_digests(week_start=week, user_ids=user_ids)
-    if run.failed_user_ids and self.request.retries < self.max_retries:
-        raise self.retry(
-            kwargs={"user_ids": run.failed_user_ids, "week_start": week.isoformat()},
-            countdown=60 * 2**self.request.retries,
-        )
-    return run.as_dict()
+    return digest.send_weekly_digests(week_start=week, user_ids=user_ids).as_dict()
+
+
+@shared_task(acks_late=True, **LIMITS)
+def resume_weekly_digests() -> dict:
+    """Every few minutes: this week's digests that failed or whose sender died are sent again."""
+    week = week_start_for()
+    user_ids = digest.unfinished_deliveries(week_start=week)
+    if not user_ids:
+        return {"resumed": 0}
+    return digest.send_weekly_digests(week_start=week, user_ids=user_ids).as_dict()

@@ -154,6 +154,13 @@ MISSING_DATA_GRACE_DAYS = env.int("MISSING_DATA_GRACE_DAYS", default=3)
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0)
+# Every task's hard time limit; the visibility timeout is just above it, so a task whose worker
+# was killed is redelivered within minutes and a task still running is never handed out twice.
+TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=240)
+BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=TASK_TIME_LIMIT + 60)
+# Email outboxes (owner alerts, digests): a claim older than this is a dead sender's.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+OUTBOX_STALE_CLAIM_SECONDS = env.int("OUTBOX_STALE_CLAIM_SECONDS", default=4 * EMAIL_TIMEOUT)
 
 
 def broker_transport_options(url: str) -> dict:
@@ -171,7 +178,12 @@ def broker_transport_options(url: str) -> dict:
             "control_folder": str(folder / "control"),  # not the working directory
             "store_processed": False,
         }
-    return {"socket_timeout": BROKER_SOCKET_TIMEOUT, "socket_connect_timeout": BROKER_SOCKET_TIMEOUT}
+    return {
+        "socket_timeout": BROKER_SOCKET_TIMEOUT,
+        "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+        # A task taken by a worker that died is delivered again after this; no task runs longer.
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    }
 
 
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
@@ -186,8 +198,8 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 * 60)
+CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = TASK_TIME_LIMIT - 15
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=500)
 
@@ -209,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pilots.tasks.send_weekly_digests",
         "schedule": cron(env.str("DIGEST_SCHEDULE", default="0 7 * * 1")),
     },
+    "owner-alerts": {"task": "pilots.tasks.send_owner_alerts", "schedule": cron("* * * * *")},
+    "resume-digests": {"task": "pilots.tasks.resume_weekly_digests", "schedule": cron("*/5 * * * *")},
 }
 
 # --- Logging ----------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from pilots.choices import FlagKind, PilotStatus, Severity
 from pilots.evaluation import evaluate_pilots
-from pilots.models import Flag
+from pilots.models import Flag, OwnerAlert
 from scope.choices import Direction
 from tests.factories import (
     CertificationTypeFactory,
@@ -229,30 +230,56 @@ def test_a_reopened_condition_opens_a_new_flag_and_keeps_the_old_one_resolved():
     assert flags.filter(resolved_at__isnull=True).count() == 1
 
 
-def test_critical_flag_queues_one_owner_email(django_capture_on_commit_callbacks, mailoutbox):
+def test_critical_flags_are_recorded_in_the_outbox_and_sent_once(django_capture_on_commit_callbacks, mailoutbox):
     pilot = running_pilot(today=TODAY, weeks_running=3)
-    m = metric(pilot, critical=True)
-    measure(m, today=TODAY, weeks_ago=1, value="80")
+    other = running_pilot(today=TODAY, weeks_running=3, owner=pilot.owner)
+    for each in (pilot, other):
+        measure(metric(each, critical=True), today=TODAY, weeks_ago=1, value="80")
+        measure(
+            metric(each, name="Cost per invoice", critical=True, unit="gbp", direction="lower_is_better", target="2"),
+            today=TODAY,
+            weeks_ago=1,
+            value="3",
+        )
     with django_capture_on_commit_callbacks() as callbacks:
         result = evaluate_pilots(today=TODAY)
-    assert len(result.opened_critical_ids) == 1
-    assert len(callbacks) == 1  # queued after commit, not sent inside the transaction
+    assert len(result.opened_critical_ids) == 4
+    assert len(callbacks) == 1  # the sweep is asked for after commit, nothing is sent inside the transaction
+    alert = OwnerAlert.objects.get()  # one email for the owner of both pilots, written with the flags
+    assert alert.status == OwnerAlert.Status.PENDING
+    assert set(alert.flags.values_list("pk", flat=True)) == set(result.opened_critical_ids)
 
-    from pilots.notifications import email_owner_about_flag
+    from pilots.notifications import send_pending_owner_alerts
 
-    flag_id = result.opened_critical_ids[0]
-    assert email_owner_about_flag(flag_id=flag_id) is True
-    assert email_owner_about_flag(flag_id=flag_id) is False  # never twice for the same flag
+    assert send_pending_owner_alerts()["sent"] == 1
+    assert send_pending_owner_alerts()["sent"] == 0  # never twice
     assert len(mailoutbox) == 1
     email = mailoutbox[0]
     assert email.to == [pilot.owner.email]
-    assert email.subject == f"Critical flag on {pilot.name}: Target missed"
+    assert email.subject == "4 critical flags opened on 2 of your pilots"
     assert f"http://testserver/pilots/{pilot.pk}/" in email.body
+    assert f"http://testserver/pilots/{other.pk}/" in email.body
     assert "missing its target" in email.alternatives[0][0]
+    assert Flag.objects.filter(owner_notified_at__isnull=False).count() == 4
 
     with django_capture_on_commit_callbacks() as callbacks:
         evaluate_pilots(today=TODAY)
-    assert callbacks == []  # the flag is kept, not reopened: no new email
+    assert callbacks == []  # the flags are kept, not reopened: no new email
+    assert OwnerAlert.objects.count() == 1
+
+
+def test_an_alert_whose_sender_died_is_sent_by_the_next_sweep(mailoutbox, settings):
+    from pilots.notifications import ALERT_STALE_CLAIM, send_pending_owner_alerts
+
+    pilot = running_pilot(today=TODAY, weeks_running=3)
+    measure(metric(pilot, critical=True), today=TODAY, weeks_ago=1, value="80")
+    evaluate_pilots(today=TODAY)
+    alert = OwnerAlert.objects.get()
+    OwnerAlert.objects.filter(pk=alert.pk).update(claimed_at=timezone.now())  # a sender holds it now
+    assert send_pending_owner_alerts()["sent"] == 0
+    OwnerAlert.objects.filter(pk=alert.pk).update(claimed_at=timezone.now() - ALERT_STALE_CLAIM * 2)  # it died
+    assert send_pending_owner_alerts()["sent"] == 1
+    assert [m.subject for m in mailoutbox] == [f"Critical flag on {pilot.name}: Target missed"]
 
 
 def _portfolio(size: int):

@@ -80,3 +80,34 @@ def test_queuing_an_evaluation_on_a_frozen_broker_gives_up_in_seconds_and_evalua
     assert took < 8, took  # about 3 s with the default one-second timeouts and one retry
     assert "evaluating now" in done.stderr
     assert Flag.objects.open().filter(pilot=pilot, kind=FlagKind.TARGET_MISSED).exists()
+
+
+def _run_in_deployed_process(script: str, broker_url: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker_url,
+    }
+    return subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+HEALTH_SCRIPT = (
+    "import time, json; from django.test import Client; t = time.monotonic(); "
+    "r = Client(HTTP_HOST='localhost').get('/health/'); "
+    "print('RESULT', r.status_code, json.dumps(r.json()), round(time.monotonic() - t, 2))"
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_health_says_503_within_seconds_when_the_broker_is_frozen_or_down(frozen_broker):
+    for broker in (frozen_broker, f"redis://127.0.0.1:{free_port()}/0"):  # frozen, then nothing listening
+        done = _run_in_deployed_process(HEALTH_SCRIPT, broker)
+        assert done.returncode == 0, done.stderr[-2000:]
+        _, status, rest = done.stdout.split("RESULT")[-1].split(" ", 2)
+        body, took = rest.rsplit(" ", 1)
+        assert status == "503"
+        assert '"broker": "unreachable"' in body and '"database": "ok"' in body
+        assert float(took) < 5, took

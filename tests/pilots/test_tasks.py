@@ -22,7 +22,12 @@ def test_beat_runs_the_evaluation_hourly_by_default():
 def test_tasks_take_ids_and_are_acknowledged_late():
     from pilots import tasks
 
-    for task in (tasks.evaluate_all_pilots, tasks.evaluate_pilot_chunk, tasks.email_flag_owners):
+    for task in (
+        tasks.evaluate_all_pilots,
+        tasks.evaluate_pilot_chunk,
+        tasks.send_owner_alerts,
+        tasks.send_weekly_digests,
+    ):
         assert task.acks_late is True
         assert task.time_limit and task.soft_time_limit
 

@@ -42,7 +42,10 @@ def health(request):
     broker does not answer, naming which."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "error", **{name: "ok" if ok else "unreachable" for name, ok in checks.items()}}
+    body = {
+        "status": "ok" if healthy else "error",
+        **{name: "ok" if ok else "unreachable" for name, ok in checks.items()},
+    }
     return JsonResponse(body, status=200 if healthy else 503)
 
 

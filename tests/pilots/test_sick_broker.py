@@ -90,7 +90,12 @@ def _run_in_deployed_process(script: str, broker_url: str) -> subprocess.Complet
         "CELERY_BROKER_URL": broker_url,
     }
     return subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

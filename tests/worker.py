@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,12 +20,27 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@contextlib.contextmanager
-def celery_worker(**extra_env):
-    """Start `celery worker` against the test database; stop it when the block ends."""
+def reset_broker() -> None:
+    """Nothing left over from an earlier test: queued tasks and those a killed worker held."""
     from config.celery import app
 
-    app.control.purge()  # nothing left over from an earlier run
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()  # the test suite's own Redis database
+
+
+def kill_worker(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and its pool processes at once, as a crashed machine would."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+@contextlib.contextmanager
+def celery_worker(*, purge: bool = True, **extra_env):
+    """Start `celery worker` against the test database; stop it when the block ends."""
+
+    if purge:
+        reset_broker()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -56,11 +72,13 @@ def celery_worker(**extra_env):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, so a test can kill it with its pool
     )
     try:
         yield process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             output, _ = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:

@@ -183,6 +183,10 @@ def broker_transport_options(url: str) -> dict:
         "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
         # A task taken by a worker that died is delivered again after this; no task runs longer.
         "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+        # Workers look for such tasks every few seconds (a cheap index scan) rather than every
+        # hundred, so redelivery follows the visibility timeout closely.
+        "unacked_restore_interval": max(1, min(30, BROKER_VISIBILITY_TIMEOUT // 4)),
+        "unacked_restore_throttle": 1,
     }
 
 

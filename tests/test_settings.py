@@ -30,9 +30,32 @@ def test_production_refuses_to_start_without_a_real_secret_key(secret):
     assert "SECRET_KEY must be set" in result.stderr
 
 
+SECRET = "x" * 20 + "-a-long-random-production-secret-key-value"
+SERVICES = {
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/pilotgate",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
+}
+
+
 def test_production_settings_pass_the_deploy_check():
-    result = run_check(SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-value")
+    result = run_check(SECRET_KEY=SECRET, **SERVICES)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("DATABASE_URL", "sqlite:////tmp/pilotgate.sqlite3", "DATABASE_URL (SQLite)"),
+        ("CELERY_BROKER_URL", "filesystem://", "CELERY_BROKER_URL (filesystem broker)"),
+        ("EMAIL_URL", "filemail:///tmp/mail", "EMAIL_URL (mail written to files or memory)"),
+    ],
+)
+def test_production_refuses_embedded_services_unless_allowed(name, value, named):
+    refused = run_check(SECRET_KEY=SECRET, **{**SERVICES, name: value})
+    assert refused.returncode != 0 and named in refused.stderr
+    allowed = run_check(SECRET_KEY=SECRET, ALLOW_EMBEDDED_SERVICES="true", **{**SERVICES, name: value})
+    assert allowed.returncode == 0, allowed.stderr
 
 
 @pytest.mark.django_db

@@ -10,6 +10,23 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "test-", "django-insecure")):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters in production.")
 
+# The embedded defaults are for one machine and a demo; a deployment that really wants them
+# says so with ALLOW_EMBEDDED_SERVICES=true.
+if not env.bool("ALLOW_EMBEDDED_SERVICES", default=False):
+    embedded = [
+        name
+        for name, used in (
+            ("DATABASE_URL (SQLite)", DATABASES["default"]["ENGINE"].endswith("sqlite3")),  # noqa: F405
+            ("CELERY_BROKER_URL (filesystem broker)", CELERY_BROKER_URL.startswith("filesystem")),  # noqa: F405
+            ("EMAIL_URL (mail written to files or memory)", not EMAIL_BACKEND.endswith("smtp.EmailBackend")),  # noqa: F405
+        )
+        if used
+    ]
+    if embedded:
+        raise ImproperlyConfigured(
+            f"Production needs real services; set {', '.join(embedded)} (or ALLOW_EMBEDDED_SERVICES=true)."
+        )
+
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 

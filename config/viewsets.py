@@ -9,13 +9,16 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.export.views import ExportMixin
+
+from .exports import csv_response
+
+MAX_PER_PAGE = 100
 
 
 def add_errors(form, error: ValidationError) -> None:
@@ -53,17 +56,45 @@ class ModelPermissionMixin(PermissionRequiredMixin):
         return (model_permission(self.model, self.permission_action),)
 
 
-class ObjectListView(ModelPermissionMixin, ExportMixin, SingleTableMixin, FilterView):
-    """A django-tables2 table with a django-filter form, sorting, pagination and CSV export."""
+def positive_int(text: str | None, *, upper: int) -> int | None:
+    """A whole number from 1 to `upper` typed in ASCII digits, else None."""
+    if text and text.isascii() and text.isdigit() and len(text) <= 9:
+        number = int(text)
+        return number if 1 <= number <= upper else None
+    return None
+
+
+class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):
+    """A django-tables2 table with a django-filter form, sorting, pagination and CSV export.
+
+    Page and page size are bounded before the table reads them; an export format that is not
+    offered is a 400; the export streams exactly the rows the filtered, sorted list shows."""
 
     template_name = "generic/object_list.html"
-    paginate_by = 25
+    # The table paginates (and answers a page past the end with the last one); the list view
+    # itself must not paginate again, or a valid table page could be a 404.
+    table_pagination = {"per_page": 25}
     export_formats = ("csv",)
     title = ""
     add_url_name = ""
 
-    def get_export_filename(self, export_format):
-        return f"{self.model._meta.verbose_name_plural.replace(' ', '-')}.{export_format}"
+    def get(self, request, *args, **kwargs):
+        export_format = request.GET.get("_export")
+        if export_format is not None and export_format not in self.export_formats:
+            return HttpResponseBadRequest("This list exports as CSV only.")
+        query = request.GET.copy()
+        for name, upper in (("page", 10**6), ("per_page", MAX_PER_PAGE)):
+            if name in query and positive_int(query[name], upper=upper) is None:
+                del query[name]  # a page that cannot exist is the first one, a page size the default
+        request.GET = query
+        return super().get(request, *args, **kwargs)
+
+    def render_to_response(self, context, **kwargs):
+        if self.request.GET.get("_export") in self.export_formats:
+            table = self.get_table(**self.get_table_kwargs())
+            filename = f"{self.model._meta.verbose_name_plural.replace(' ', '-')}.csv"
+            return csv_response(table, filename, self.get_table_kwargs())
+        return super().render_to_response(context, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

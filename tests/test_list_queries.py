@@ -77,11 +77,11 @@ PAGES = [
         "vendors:provider-list",
         providers,
         ["", "?sort=-open_pilots&location_class=offshore&status=prospect", "?_export=csv"],
-        14,
+        13,
     ),
-    ("scope:workitem-list", work_items, ["", "?readiness=ready&sort=-volume", "?_export=csv"], 11),
-    ("pilots:pilot-list", pilots, ["", "?has_open_flags=true&severity=critical&sort=worst_flag"], 9),
-    ("pilots:flag-list", flags, ["", "?state=open&sort=pilot"], 8),
+    ("scope:workitem-list", work_items, ["", "?readiness=ready&sort=-volume", "?_export=csv"], 10),
+    ("pilots:pilot-list", pilots, ["", "?has_open_flags=true&severity=critical&sort=worst_flag"], 8),
+    ("pilots:flag-list", flags, ["", "?state=open&sort=pilot"], 7),
     ("dashboard", dashboard, [""], 17),
 ]
 
@@ -97,6 +97,8 @@ def test_list_queries_do_not_grow_with_rows(name, build, variants, expected):
         for variant in variants:
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(reverse(name) + variant)
+                if response.streaming:
+                    b"".join(response.streaming_content)  # an export reads its rows as it streams
             assert response.status_code == 200
             counts[(size, variant)] = len(queries)
     for variant in variants:

@@ -16,6 +16,7 @@ from tests.factories import (
     ServiceLineFactory,
     UserFactory,
 )
+from tests.support.exports import export_text
 from vendors.models import Provider
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +163,7 @@ def test_provider_filters(portfolio, query, expected):
     client = logged_in_client(UserFactory(groups=["viewer"]))
     query = query.format(**{key: obj.pk for key, obj in portfolio.items()})
     response = client.get(reverse("vendors:provider-list") + "?" + query + "&_export=csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(export_text(response))))
     assert [row["Name"] for row in rows] == expected
 
 
@@ -170,5 +171,5 @@ def test_csv_export_has_the_table_columns(portfolio):
     client = logged_in_client(UserFactory(groups=["viewer"]))
     response = client.get(reverse("vendors:provider-list") + "?_export=csv")
     assert response["Content-Type"].startswith("text/csv")
-    header = response.content.decode().splitlines()[0]
+    header = export_text(response).splitlines()[0]
     assert header == "Name,Status,HQ,Delivery,Service kinds,Industries,Certification health,Open pilots"

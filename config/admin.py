@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.lifecycle import Lifecycle
-from config.viewsets import ConfirmForm, add_errors
+from config.viewsets import ConfirmForm, add_errors, positive_int
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -30,12 +30,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return True
 
     def history_view(self, request, object_id, extra_context=None):
-        if not str(object_id).isdigit():
+        if positive_int(str(object_id)) is None:
             raise Http404("No such record.")
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if not str(object_id).isdigit() or not str(version_id).isdigit():
+        if positive_int(str(object_id)) is None or positive_int(str(version_id)) is None:
             raise Http404("No such version.")
         if request.method == "POST":
             self.message_user(

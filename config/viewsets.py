@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
@@ -56,12 +57,30 @@ class ModelPermissionMixin(PermissionRequiredMixin):
         return (model_permission(self.model, self.permission_action),)
 
 
-def positive_int(text: str | None, *, upper: int) -> int | None:
-    """A whole number from 1 to `upper` typed in ASCII digits, else None."""
-    if text and text.isascii() and text.isdigit() and len(text) <= 9:
+MAX_ID = 2**63 - 1
+
+
+def positive_int(text: str | None, *, upper: int = MAX_ID) -> int | None:
+    """A whole number from 1 to `upper` typed in ASCII digits (so no "²" or "١٢" that
+    `isdigit()` accepts and `int()` or the database would not), else None."""
+    if text and text.isascii() and text.isdigit() and len(text) <= 19:
         number = int(text)
         return number if 1 <= number <= upper else None
     return None
+
+
+def redirect_back(request, target: str | None, fallback: str) -> HttpResponseRedirect:
+    """Go to `target` when it is a path on this site, else to `fallback`: never elsewhere, and
+    never a string Django would try to read as a view name."""
+    target = target or ""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or not target.isprintable()
+        or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        target = fallback
+    return HttpResponseRedirect(target)
 
 
 class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):

@@ -1,6 +1,7 @@
 from django import forms
 from django.forms import inlineformset_factory
 
+from config.fields import FORMSET_LIMITS
 from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import WorkItem
 from vendors.models import Provider
@@ -174,6 +175,7 @@ PilotMetricFormSet = inlineformset_factory(
     extra=1,
     can_delete=True,
     fields=["name", "unit", "direction", "target", "warning_margin", "critical", "cadence", "min_samples"],
+    **FORMSET_LIMITS,
 )
 PilotMetricFormSet.legend = "Metrics and targets (frozen once the pilot starts)"
 

@@ -1,4 +1,3 @@
-import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from config.fields import TextLine, validate_sensible_date
 from scope.choices import Cadence, Direction
 from scope.models import Candidate, WorkItem
 from vendors.choices import ProviderStatus
@@ -21,13 +21,10 @@ from .rules import margin_problem
 
 MAX_WORK_ITEMS_PER_PILOT = 2
 # Pilot dates outside these are typing errors, and date arithmetic near the calendar's ends overflows.
-EARLIEST_DATE, LATEST_DATE = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
 MAX_PROOF_PERIODS = 260  # five years of weeks
 
 
-def validate_pilot_date(value: datetime.date) -> None:
-    if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValidationError(f"Give a date between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}.")
+validate_pilot_date = validate_sensible_date  # the name an early migration refers to
 
 
 class PilotQuerySet(models.QuerySet):
@@ -43,14 +40,14 @@ class Pilot(models.Model):
     """A small, time-boxed trial of a provider on one or two work items, judged against targets agreed
     up front; a later stage is a new pilot whose `parent` is the stage it grew from."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = TextLine(max_length=200, unique=True)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="pilots")
     work_items = models.ManyToManyField(WorkItem, related_name="pilots")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_pilots"
     )
-    starts_on = models.DateField(validators=[validate_pilot_date])
-    ends_on = models.DateField(help_text="The decision date.", validators=[validate_pilot_date])
+    starts_on = models.DateField(validators=[validate_sensible_date])
+    ends_on = models.DateField(help_text="The decision date.", validators=[validate_sensible_date])
     volume_share = models.DecimalField(
         "share of volume (%)",
         max_digits=5,
@@ -144,8 +141,8 @@ class PilotMetric(models.Model):
     editable while the pilot is planned, frozen once it runs."""
 
     pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="metrics")
-    name = models.CharField(max_length=100)
-    unit = models.CharField(max_length=30, blank=True)
+    name = TextLine(max_length=100)
+    unit = TextLine(max_length=30, blank=True)
     direction = models.CharField(max_length=16, choices=Direction.choices)
     target = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     warning_margin = models.DecimalField(
@@ -190,7 +187,7 @@ class Measurement(models.Model):
     """One period's value of a pilot metric; a correction edits it (kept in history), never adds a twin."""
 
     metric = models.ForeignKey(PilotMetric, on_delete=models.CASCADE, related_name="measurements")
-    period_start = models.DateField()
+    period_start = models.DateField(validators=[validate_sensible_date])
     value = models.DecimalField(max_digits=14, decimal_places=4)
     sample_size = models.PositiveIntegerField(null=True, blank=True)
     note = models.TextField(blank=True)

@@ -12,12 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView
 
-from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView, add_errors
+from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView, add_errors, positive_int, redirect_back
 from scope.choices import Cadence
 
 from . import evidence, services
@@ -137,7 +136,7 @@ class PilotCreateView(PermissionRequiredMixin, FormView):
         initial = {"owner": self.request.user, "starts_on": timezone.localdate(), "volume_share": 10}
         if self.request.GET.get("work_items"):
             initial["work_items"] = self.request.GET.getlist("work_items")
-        if self.request.GET.get("provider", "").isdigit():
+        if positive_int(self.request.GET.get("provider")):
             initial["provider"] = self.request.GET["provider"]
         return initial
 
@@ -297,10 +296,7 @@ class FlagAcknowledgeView(PermissionRequiredMixin, View):
             return HttpResponse(render_to_string("pilots/includes/flag_state.html", {"record": flag}, request))
         if acknowledged:
             messages.success(request, "Flag acknowledged.")
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            target = flag.pilot.get_absolute_url()
-        return redirect(target)
+        return redirect_back(request, request.POST.get("next"), flag.pilot.get_absolute_url())
 
 
 # --- Digest -----------------------------------------------------------------------------------

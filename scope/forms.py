@@ -2,6 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
+from config.fields import FORMSET_LIMITS
+
 from .choices import SUGGESTED_METRICS, CriterionBasis
 from .models import EvaluationCriterion, SuccessMetric, WorkItem
 from .services import criteria_weight_problem
@@ -42,6 +44,7 @@ SuccessMetricFormSet = inlineformset_factory(
     fields=["name", "unit", "direction", "target", "critical", "cadence"],
     extra=2,
     can_delete=True,
+    **FORMSET_LIMITS,
 )
 
 
@@ -56,6 +59,7 @@ def suggested_metric_formset(kind: str, data=None, instance=None):
         fields=["name", "unit", "direction", "target", "critical", "cadence"],
         extra=len(suggestions) + 1,
         can_delete=True,
+        **FORMSET_LIMITS,
     )
     initial = [{"name": name, "unit": unit, "direction": direction} for name, unit, direction in suggestions]
     formset = formset_class(data, instance=instance, prefix="metrics", initial=initial)
@@ -87,6 +91,7 @@ CriteriaFormSet = inlineformset_factory(
     fields=["name", "weight", "basis"],
     extra=1,
     can_delete=True,
+    **FORMSET_LIMITS,
 )
 
 

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from config.fields import TextLine
 from vendors.choices import WorkKind
 from vendors.models import CertificationType, Industry, Language, Provider, ServiceLine
 
@@ -25,7 +26,7 @@ class WorkItem(models.Model):
     """A specific, measurable piece of work the organisation considers outsourcing; it goes to
     sourcing only once the readiness check finds nothing vague or unmeasured."""
 
-    title = models.CharField(max_length=200)
+    title = TextLine(max_length=200)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=10, choices=WorkKind.choices)
     service_line = models.ForeignKey(
@@ -37,12 +38,12 @@ class WorkItem(models.Model):
         help_text="Otherwise providers without the service line are still eligible, ranked below those with it.",
     )
     industry = models.ForeignKey(Industry, null=True, blank=True, on_delete=models.PROTECT, related_name="work_items")
-    business_unit = models.CharField(max_length=100, blank=True)
+    business_unit = TextLine(max_length=100, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_work_items"
     )
     monthly_volume = models.PositiveIntegerField(null=True, blank=True)
-    volume_unit = models.CharField(max_length=50, blank=True, help_text="What is counted, e.g. invoices, tickets.")
+    volume_unit = TextLine(max_length=50, blank=True, help_text="What is counted, e.g. invoices, tickets.")
     complexity = models.CharField(max_length=6, choices=Complexity.choices, default=Complexity.MEDIUM)
     data_sensitivity = models.CharField(max_length=12, choices=DataSensitivity.choices, blank=True)
     required_certifications = models.ManyToManyField(CertificationType, blank=True, related_name="required_by")
@@ -101,8 +102,8 @@ class SuccessMetric(models.Model):
     """A target agreed before any pilot; pilots of this work item inherit it as a pilot metric."""
 
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="success_metrics")
-    name = models.CharField(max_length=100)
-    unit = models.CharField(max_length=30, blank=True)
+    name = TextLine(max_length=100)
+    unit = TextLine(max_length=30, blank=True)
     direction = models.CharField(max_length=16, choices=Direction.choices)
     target = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     critical = models.BooleanField(default=False, help_text="Missing a critical target closes the gate to expand.")
@@ -154,7 +155,7 @@ class EvaluationCriterion(models.Model):
     """A weighted criterion for comparing candidates; a work item's weights total 100."""
 
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="criteria")
-    name = models.CharField(max_length=100)
+    name = TextLine(max_length=100)
     weight = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
     basis = models.CharField(max_length=14, choices=CriterionBasis.choices, default=CriterionBasis.MANUAL)
     history = HistoricalRecords()

@@ -9,7 +9,6 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from config.viewsets import (
@@ -19,6 +18,8 @@ from config.viewsets import (
     ObjectEditView,
     ObjectListView,
     add_errors,
+    positive_int,
+    redirect_back,
 )
 from vendors.models import Provider, ProviderCertification
 
@@ -160,10 +161,7 @@ class SourcingView(PermissionRequiredMixin, View):
         item = get_object_or_404(WorkItem.objects.select_related("industry", "service_line"), pk=pk)
         until = _until(request.GET)
         ranking = rank_providers(work_item=item, valid_through=until)
-        try:
-            shown = min(max(int(request.GET.get("show", SHOWN)), 1), 5000)
-        except ValueError:
-            shown = SHOWN
+        shown = positive_int(request.GET.get("show"), upper=5000) or SHOWN
         candidates = list(item.candidates.select_related("provider").order_by("status", "provider__name"))
         # Each candidate's hard gates, so an ineligible one shows why before anyone tries to move it.
         reasons = gate_problems_by_provider(
@@ -202,10 +200,10 @@ class CandidateAddView(PermissionRequiredMixin, View):
 
     def post(self, request, pk: int):
         item = get_object_or_404(WorkItem, pk=pk)
-        provider_id = request.POST.get("provider", "")
-        if not provider_id.isascii() or not provider_id.isdigit():
+        provider_id = positive_int(request.POST.get("provider"))
+        if provider_id is None:
             raise Http404("No such provider.")
-        provider = get_object_or_404(Provider, pk=int(provider_id))
+        provider = get_object_or_404(Provider, pk=provider_id)
         try:
             candidate_add(work_item=item, provider=provider, by=request.user)
         except ValidationError as error:
@@ -240,10 +238,9 @@ class CandidateStatusView(PermissionRequiredMixin, View):
             # Planning the pilot is the pilots app's page; this page only links to it.
             query = urlencode({"work_items": candidate.work_item_id, "provider": candidate.provider_id})
             return redirect(f"{reverse('pilots:pilot-add')}?{query}")
-        back = request.POST.get("back", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = reverse("scope:workitem-sourcing", args=[candidate.work_item_id])
-        return redirect(back)
+        return redirect_back(
+            request, request.POST.get("back"), reverse("scope:workitem-sourcing", args=[candidate.work_item_id])
+        )
 
 
 class ScoreView(PermissionRequiredMixin, View):

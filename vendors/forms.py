@@ -1,8 +1,11 @@
 from django import forms
-from django.forms import inlineformset_factory
+from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 
+from config.fields import FORMSET_LIMITS
+
 from .models import Contact, DeliveryCenter, IndustryExperience, Provider, ProviderCertification
+from .services import evidence_discard_on_commit
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -41,6 +44,7 @@ class CertificationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["verified"].initial = bool(self.instance.verified_at)
+        self.stored_evidence = self.instance.evidence.name if self.instance.pk else ""
 
     def save(self, commit=True):
         instance = super().save(commit=False)
@@ -50,11 +54,21 @@ class CertificationForm(forms.ModelForm):
             instance.verified_by, instance.verified_at = None, None
         if commit:
             instance.save()
+        if self.stored_evidence and instance.evidence.name != self.stored_evidence:
+            evidence_discard_on_commit(self.stored_evidence)  # replaced or cleared
         return instance
 
 
+class CertificationFormSetBase(BaseInlineFormSet):
+    def delete_existing(self, obj, commit=True):
+        name = obj.evidence.name
+        super().delete_existing(obj, commit=commit)
+        if commit:
+            evidence_discard_on_commit(name)
+
+
 def _formset(model, legend: str, **kwargs):
-    formset = inlineformset_factory(Provider, model, extra=1, can_delete=True, **kwargs)
+    formset = inlineformset_factory(Provider, model, extra=1, can_delete=True, **FORMSET_LIMITS, **kwargs)
     formset.legend = legend
     return formset
 
@@ -62,7 +76,9 @@ def _formset(model, legend: str, **kwargs):
 DeliveryCenterFormSet = _formset(
     DeliveryCenter, "Delivery centres", fields=["country", "city", "headcount", "time_zone"]
 )
-CertificationFormSet = _formset(ProviderCertification, "Certifications", form=CertificationForm)
+CertificationFormSet = _formset(
+    ProviderCertification, "Certifications", form=CertificationForm, formset=CertificationFormSetBase
+)
 IndustryExperienceFormSet = _formset(
     IndustryExperience,
     "Industry experience",

@@ -1,6 +1,7 @@
 import datetime
 import zoneinfo
 
+import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
@@ -11,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
+
+from config.fields import TextLine, validate_sensible_date
 
 from .choices import (
     CertificationCategory,
@@ -98,7 +101,7 @@ class Industry(models.Model):
     """An industry a provider can know; familiarity with the client's industry makes a provider adapt
     faster, so fit scoring rewards it."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = TextLine(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
 
     class Meta:
@@ -112,8 +115,8 @@ class Industry(models.Model):
 class CertificationType(models.Model):
     """A kind of certificate (ISO 27001, SOC 2 Type II, ...) a work item may require as a hard gate."""
 
-    code = models.CharField(max_length=20, unique=True)
-    name = models.CharField(max_length=150)
+    code = TextLine(max_length=20, unique=True)
+    name = TextLine(max_length=150)
     category = models.CharField(max_length=10, choices=CertificationCategory.choices)
 
     class Meta:
@@ -131,7 +134,7 @@ class CertificationType(models.Model):
 class ServiceLine(models.Model):
     """A line of outsourced service; its kind says whether it is process (BPO) or knowledge (KPO) work."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = TextLine(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=WorkKind.choices)
 
     class Meta:
@@ -145,8 +148,8 @@ class ServiceLine(models.Model):
 class Language(models.Model):
     """A working language (ISO 639-1 code) a provider offers or a work item requires."""
 
-    code = models.CharField(max_length=8, unique=True)
-    name = models.CharField(max_length=60)
+    code = TextLine(max_length=8, unique=True)
+    name = TextLine(max_length=60)
 
     class Meta:
         ordering = ["name"]
@@ -159,7 +162,7 @@ class PricingModel(models.Model):
     """A commercial basis a provider offers; kept as rows so lists can filter on it in any database."""
 
     code = models.CharField(max_length=20, unique=True, choices=PricingBasis.choices)
-    name = models.CharField(max_length=60)
+    name = TextLine(max_length=60)
 
     class Meta:
         ordering = ["name"]
@@ -179,7 +182,7 @@ class ProviderQuerySet(models.QuerySet):
 class Provider(models.Model):
     """An outsourcing provider that could do the work; blocked providers cannot start new pilots."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = TextLine(max_length=200, unique=True)
     website = models.URLField(blank=True)
     headquarters_country = CountryField()
     description = models.TextField(blank=True)
@@ -246,7 +249,7 @@ class DeliveryCenter(models.Model):
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="delivery_centers")
     country = CountryField()
-    city = models.CharField(max_length=100)
+    city = TextLine(max_length=100)
     headcount = models.PositiveIntegerField(default=0)
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     history = HistoricalRecords()
@@ -302,7 +305,28 @@ def evidence_storage():
 EVIDENCE_EXTENSIONS = ["pdf", "png", "jpg", "jpeg"]
 
 
+EVIDENCE_CONTENT_TYPES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+def validate_evidence_content(file) -> None:
+    """Evidence is what its bytes say it is, not what its name says: a PDF, PNG or JPEG."""
+    if getattr(file, "_committed", False):
+        return  # stored already, and checked when it was uploaded
+    position = file.tell() if hasattr(file, "tell") else 0
+    file.seek(0)
+    head = file.read(8192)
+    file.seek(position)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in EVIDENCE_CONTENT_TYPES:
+        raise ValidationError(
+            "The file is not a PDF, PNG or JPEG (its content says %(found)s).",
+            params={"found": kind.mime if kind else "unknown data"},
+        )
+
+
 def validate_evidence_size(file) -> None:
+    if getattr(file, "_committed", False):
+        return
     if file.size > settings.EVIDENCE_MAX_BYTES:
         raise ValidationError(
             "The evidence file is %(size)s MB; the limit is %(limit)s MB.",
@@ -325,17 +349,17 @@ class ProviderCertification(models.Model):
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="certifications")
     certification_type = models.ForeignKey(CertificationType, on_delete=models.PROTECT, related_name="holdings")
-    certificate_id = models.CharField("certificate ID", max_length=100)
-    issuer = models.CharField(max_length=150, blank=True)
-    issued_on = models.DateField(null=True, blank=True)
-    expires_on = models.DateField(null=True, blank=True)
+    certificate_id = TextLine("certificate ID", max_length=100)
+    issuer = TextLine(max_length=150, blank=True)
+    issued_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    expires_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
     scope_note = models.TextField(blank=True)
     evidence = models.FileField(
         upload_to=evidence_upload_to,
         storage=evidence_storage,
         blank=True,
         max_length=255,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS), validate_evidence_size],
+        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS), validate_evidence_size, validate_evidence_content],
         help_text="PDF or image of the certificate, at most 10 MB.",
     )
     verified_by = models.ForeignKey(
@@ -383,10 +407,10 @@ class Contact(models.Model):
     """A person at the provider the team deals with."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=150)
+    name = TextLine(max_length=150)
     email = models.EmailField(blank=True)
-    role = models.CharField(max_length=100, blank=True)
-    phone = models.CharField(max_length=40, blank=True)
+    role = TextLine(max_length=100, blank=True)
+    phone = TextLine(max_length=40, blank=True)
 
     class Meta:
         ordering = ["provider", "name"]

@@ -8,7 +8,7 @@ from config.lifecycle import save_status
 
 from .choices import ProviderStatus
 from .lifecycle import BEFORE_PILOTING, LIFECYCLE
-from .models import Provider
+from .models import Provider, ProviderCertification, evidence_storage
 
 
 def _move(provider: Provider, *, status: str, by, reason: str) -> Provider:
@@ -81,3 +81,16 @@ def provider_restore(*, provider: Provider, status: str, by=None, cause: str) ->
     if provider.status == ProviderStatus.PILOTING and status in BEFORE_PILOTING:
         _move(provider, status=status, by=by, reason=cause)
     return provider
+
+
+def evidence_discard_on_commit(name: str) -> None:
+    """Delete a replaced or removed evidence file once the change is committed, unless another
+    certification still points at it (a rolled-back change keeps its file)."""
+    if not name:
+        return
+
+    def discard():
+        if not ProviderCertification.objects.filter(evidence=name).exists():
+            evidence_storage().delete(name)
+
+    transaction.on_commit(discard)

@@ -120,13 +120,16 @@ def certification_evidence(request, name: str):
 
     The name must belong to a stored certification, so no other path on disk is reachable.
     """
+    if not name.isprintable():
+        raise Http404("No such evidence.")  # NUL and control characters name no stored file
     certification = get_object_or_404(ProviderCertification, evidence=name)
     try:
         handle = certification.evidence.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The evidence file is missing from storage.") from exc
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type, as_attachment=content_type == "application/pdf")
+    # Always a download: nothing uploaded is ever rendered by the browser in the app's origin.
+    response = FileResponse(handle, content_type=content_type, as_attachment=True)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,0 +1,43 @@
+"""Field rules every app shares: names that read as they look, dates in a sensible range."""
+
+import datetime
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+# Characters that reorder or hide text (U+202E makes "exe.pdf" read "fdp.exe"), and line breaks
+# and other control characters that have no place in a one-line name.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def one_line(text: str) -> str:
+    """`text` without bidirectional controls or control characters, whitespace collapsed at the ends."""
+    return "".join(
+        " " if ch in "\t\r\n" else ch
+        for ch in text
+        if ch not in BIDI_CONTROLS and (ch in "\t\r\n" or unicodedata.category(ch) != "Cc")
+    ).strip()
+
+
+class TextLine(models.CharField):
+    """A name or title. Cleaning it (forms, the admin, services' full_clean) removes what could
+    disguise it, so what is stored reads as it looks."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return one_line(value) if isinstance(value, str) else value
+
+
+# Every formset's bound: more rows than a person edits at once, far fewer than a tampered
+# TOTAL_FORMS of a hundred million would make the server build.
+FORMSET_LIMITS = {"max_num": 50, "absolute_max": 50, "validate_max": True}
+
+EARLIEST_DATE, LATEST_DATE = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
+
+
+def validate_sensible_date(value: datetime.date) -> None:
+    """Pilots, periods and certificates fall in this century: a year 1 or 9999 is a typing
+    slip, and would overflow the period arithmetic."""
+    if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValidationError(f"Give a date between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}.")

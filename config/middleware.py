@@ -1,0 +1,28 @@
+"""Request guards that run before a view reads anything."""
+
+from django.conf import settings
+from django.shortcuts import render
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body over MAX_REQUEST_BYTES from its Content-Length, before a byte of it is
+    read: a 300 MB "certificate" is turned away at once instead of after the upload."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            context = {
+                "size_mb": round(length / 1_048_576, 1),
+                "limit_mb": round(settings.MAX_REQUEST_BYTES / 1_048_576, 1),
+                "evidence_mb": settings.EVIDENCE_MAX_BYTES // 1_048_576,
+            }
+            response = render(request, "413.html", context, status=413)
+            response["Connection"] = "close"  # the rest of the body is never read
+            return response
+        return self.get_response(request)

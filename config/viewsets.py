@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +17,7 @@ from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from . import versions
 from .exports import csv_response
 
 MAX_PER_PAGE = 100
@@ -32,16 +33,17 @@ def add_errors(form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
-def keep_stored_fields(instance, form) -> None:
+def keep_stored_fields(instance, form):
     """Lock the stored row and keep its values for every field the form does not edit, so a save
     never writes back a status (or anything else) that a service changed since the form was read."""
     if instance.pk is None:
-        return
+        return None
     stored = type(instance).objects.select_for_update().get(pk=instance.pk)
     edited = {name for name, field in form.fields.items() if not field.disabled}
     for field in instance._meta.concrete_fields:
         if field.name not in edited and not field.primary_key:
             setattr(instance, field.attname, getattr(stored, field.attname))
+    return stored
 
 
 def model_permission(model, action: str) -> str:
@@ -139,26 +141,40 @@ class FormsetsMixin:
     def get_formsets(self):
         data = self.request.POST if self.request.method == "POST" else None
         files = self.request.FILES if self.request.method == "POST" else None
+        return self.build_formsets(data, files, instance=self.object)
+
+    def build_formsets(self, data=None, files=None, *, instance=None) -> dict:
         return {
-            prefix: formset_class(data, files, instance=self.object, prefix=prefix)
+            prefix: formset_class(data, files, instance=instance, prefix=prefix)
             for prefix, formset_class in self.formset_classes.items()
         }
+
+    def stored_form_and_formsets(self, stored):
+        """The form and formsets as they would be opened now, from the stored rows."""
+        kwargs = {k: v for k, v in self.get_form_kwargs().items() if k not in {"data", "files"}}
+        kwargs["instance"] = stored
+        return self.get_form_class()(**kwargs), self.build_formsets(instance=stored)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("formsets", self.get_formsets())
         obj = getattr(self, "object", None)
         context.setdefault("form_title", f"Edit {obj}" if obj and obj.pk else f"New {self.model._meta.verbose_name}")
+        if obj is not None and obj.pk and "version" not in context:
+            context["version"] = versions.sign(versions.fingerprint(*self.stored_form_and_formsets(obj)))
         return context
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object_or_none()
         form = self.get_form()
         formsets = self.get_formsets()
+        version = None
         if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
             try:
                 with transaction.atomic():
-                    keep_stored_fields(form.instance, form)
+                    stored = keep_stored_fields(form.instance, form)
+                    if stored is not None:
+                        self.check_version(stored)
                     self.object = form.save()
                     for formset in formsets.values():
                         formset.instance = self.object
@@ -166,10 +182,29 @@ class FormsetsMixin:
                     self.after_save(form, formsets)
             except ValidationError as error:
                 add_errors(form, error)
+            except versions.Conflict as conflict:
+                stored_form, stored_formsets = self.stored_form_and_formsets(stored)
+                form.add_error(None, conflict.message(stored_form, stored_formsets))
+                version = versions.sign(versions.fingerprint(stored_form, stored_formsets))
+                self.object = stored
+            except IntegrityError:
+                # Another request saved a conflicting row (a unique name) a moment ago: validating
+                # again now names it on its field.
+                form, formsets = self.get_form(), self.get_formsets()
+                if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+                    form.add_error(None, "Another change was saved at the same moment; check the form and save again.")
             else:
                 messages.success(self.request, self.success_message)
                 return HttpResponseRedirect(self.get_success_url())
-        return self.render_to_response(self.get_context_data(form=form, formsets=formsets))
+        context = self.get_context_data(form=form, formsets=formsets, **({"version": version} if version else {}))
+        return self.render_to_response(context, status=409 if version else 200)
+
+    def check_version(self, stored) -> None:
+        versions.check(
+            self.request.POST.get(versions.FIELD),
+            versions.fingerprint(*self.stored_form_and_formsets(stored)),
+            history=stored.history.all(),
+        )
 
     def after_save(self, form, formsets) -> None:
         """Work that must happen once the object and its rows exist (a service call)."""

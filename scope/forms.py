@@ -82,6 +82,20 @@ class CriteriaFormSetBase(BaseInlineFormSet):
         problem = criteria_weight_problem(weights, had_criteria=self.initial_form_count() > 0)
         if problem:
             raise ValidationError(problem)
+        for form in self.deleted_forms:
+            scored = form.instance.pk and form.instance.scores.count()
+            if scored:
+                raise ValidationError(
+                    f"'{form.instance.name}' has {scored} score{'s' if scored != 1 else ''} from evaluators; "
+                    "removing it would delete them. Set its weight lower instead, or ask an administrator."
+                )
+        names = [
+            f.cleaned_data["name"].casefold()
+            for f in self.forms
+            if f.cleaned_data.get("name") and f not in self.deleted_forms
+        ]
+        if len(names) != len(set(names)):
+            raise ValidationError("Two criteria cannot have the same name.")
 
 
 CriteriaFormSet = inlineformset_factory(

@@ -128,6 +128,15 @@ def criteria_weight_problem(weights: list[int], *, had_criteria: bool = False) -
     return None
 
 
+def criteria_check_total(*, work_item: WorkItem) -> None:
+    """Read back a work item's stored weights (inside the transaction that wrote them, the work
+    item locked) and refuse the change unless they total 100."""
+    weights = list(work_item.criteria.values_list("weight", flat=True))
+    problem = criteria_weight_problem(weights, had_criteria=True)
+    if problem:
+        raise ValidationError(problem)
+
+
 # --- Sourcing ----------------------------------------------------------------------------------
 
 

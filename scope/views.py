@@ -1,16 +1,18 @@
 import datetime
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
+from config import versions
 from config.viewsets import (
     LifecycleActionView,
     ObjectCreateView,
@@ -27,12 +29,13 @@ from .choices import CandidateStatus
 from .filtersets import WorkItemFilterSet
 from .forms import CriteriaFormSet, ScoreForm, SuccessMetricFormSet, WorkItemForm, suggested_metric_formset
 from .lifecycle import CANDIDATE, GATED_MOVES, PILOTABLE, SOURCEABLE, WORK_ITEM
-from .models import Candidate, WorkItem
+from .models import Candidate, EvaluationCriterion, WorkItem
 from .readiness import readiness_problems
 from .selectors import default_valid_through, gate_problems_by_provider, rank_providers
 from .services import (
     candidate_add,
     candidate_set_status,
+    criteria_check_total,
     score_record,
     work_item_apply_default_criteria,
     work_item_mark_ready,
@@ -346,6 +349,13 @@ class CompareView(PermissionRequiredMixin, View):
 class CriteriaEditView(PermissionRequiredMixin, View):
     permission_required = "scope.change_evaluationcriterion"
 
+    """The weights are saved with the work item locked and checked again once written: two people
+    editing at once never leave them off 100, and the second is shown the first one's change."""
+
+    @staticmethod
+    def version_of(item) -> dict:
+        return versions.fingerprint(forms.Form(), {"criteria": CriteriaFormSet(instance=item, prefix="criteria")})
+
     def get(self, request, pk: int):
         item = get_object_or_404(WorkItem, pk=pk)
         return self.render(item, CriteriaFormSet(instance=item, prefix="criteria"))
@@ -354,13 +364,35 @@ class CriteriaEditView(PermissionRequiredMixin, View):
         item = get_object_or_404(WorkItem, pk=pk)
         formset = CriteriaFormSet(request.POST, instance=item, prefix="criteria")
         if formset.is_valid():
-            formset.save()
-            messages.success(request, "Criteria and weights saved.")
-            return redirect("scope:workitem-compare", item.pk)
+            try:
+                with transaction.atomic():
+                    locked = WorkItem.objects.select_for_update().get(pk=item.pk)
+                    versions.check(
+                        request.POST.get(versions.FIELD),
+                        self.version_of(locked),
+                        history=EvaluationCriterion.history.filter(work_item_id=item.pk),
+                    )
+                    formset.save()
+                    criteria_check_total(work_item=locked)
+            except versions.Conflict as conflict:
+                stored = CriteriaFormSet(instance=item, prefix="criteria")
+                formset._non_form_errors = formset.error_class([conflict.message(forms.Form(), {"criteria": stored})])
+                return self.render(item, formset, status=409)
+            except (ValidationError, IntegrityError) as error:
+                message = (
+                    error.messages[0]
+                    if isinstance(error, ValidationError)
+                    else "Two criteria cannot have the same name."
+                )
+                formset._non_form_errors = formset.error_class([message])
+            else:
+                messages.success(request, "Criteria and weights saved.")
+                return redirect("scope:workitem-compare", item.pk)
         return self.render(item, formset, status=400)
 
     def render(self, item, formset, status=200):
-        return render(self.request, "scope/criteria_form.html", {"item": item, "formset": formset}, status=status)
+        context = {"item": item, "formset": formset, "version": versions.sign(self.version_of(item))}
+        return render(self.request, "scope/criteria_form.html", context, status=status)
 
 
 class WorkItemActionView(LifecycleActionView):

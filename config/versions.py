@@ -1,0 +1,106 @@
+"""Edit forms that notice a change made since they were opened.
+
+The form carries a signed fingerprint of what it showed (each field, each inline row set). On
+save, with the stored row locked, the fingerprint of what is stored now is compared with it:
+when someone else saved in between, the save stops and the form shows what they changed, so
+nobody overwrites a colleague's work without seeing it. Saving again after that overwrites on
+purpose; both saves are in the history.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db import models
+from django.db.models.fields.files import FieldFile
+
+SALT = "pilotgate.form-version"
+FIELD = "_version"
+
+
+def _plain(value):
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, FieldFile):
+        return value.name
+    if isinstance(value, list | tuple | set | models.QuerySet):
+        return sorted(str(_plain(v)) for v in value)
+    return str(value) if value is not None else None
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(repr(_plain(value)).encode()).hexdigest()[:12]
+
+
+def fingerprint(form, formsets: dict) -> dict[str, str]:
+    """What an unbound form and its formsets show from the stored rows, one digest per field and
+    one per formset (its rows and their values)."""
+    parts = {name: _digest(form.initial.get(name, field.initial)) for name, field in form.fields.items()}
+    for prefix, formset in formsets.items():
+        rows = sorted(
+            (str(f.instance.pk), sorted((n, _digest(f.initial.get(n))) for n in f.fields))
+            for f in formset.initial_forms
+        )
+        parts[f"formset:{prefix}"] = _digest(rows)
+    return parts
+
+
+def sign(parts: dict[str, str]) -> str:
+    return signing.dumps(parts, salt=SALT, compress=True)
+
+
+def _shown(value) -> str:
+    if isinstance(value, list | tuple | set | models.QuerySet):
+        return ", ".join(sorted(str(v) for v in value)) or "nothing"
+    if isinstance(value, FieldFile):
+        return value.name or "no file"
+    return "blank" if value in (None, "") else str(value)
+
+
+@dataclass
+class Conflict(Exception):
+    """The stored rows changed since the form was opened: `changed` names what."""
+
+    changed: list[str]
+    by: str
+    at: object
+
+    def message(self, form, formsets: dict) -> str:
+        """In words, with the stored values: `form` and `formsets` are built from the stored rows."""
+        parts = []
+        for name in self.changed:
+            if name.startswith("formset:"):
+                formset = formsets.get(name.removeprefix("formset:"))
+                parts.append(f"{getattr(formset, 'legend', 'the rows below').split(' (')[0]} changed")
+            elif name in form.fields:
+                value = form.initial.get(name)
+                if isinstance(value, list | tuple | set) and value and isinstance(next(iter(value)), int | str):
+                    choices = dict(getattr(form.fields[name], "choices", []) or [])
+                    value = [choices.get(v, v) for v in value]
+                parts.append(f"{form.fields[name].label or name} is now “{_shown(value)}”")
+        who = f" by {self.by}" if self.by else ""
+        when = f" at {self.at:%H:%M}" if self.at else ""
+        return (
+            f"Someone else saved this{who}{when} after you opened the form: {'; '.join(parts) or 'it changed'}. "
+            "Your entries are below and are not saved yet; save again to replace theirs with yours."
+        )
+
+
+def check(posted: str | None, current: dict[str, str], *, history) -> None:
+    """Raise Conflict when the posted fingerprint differs from what is stored now (a form posted
+    without one, e.g. by a script, is not checked); `history` (historical records) says who
+    changed it last."""
+    if posted is None:
+        return
+    try:
+        opened = signing.loads(posted, salt=SALT)
+    except signing.BadSignature:
+        opened = {}
+    changed = [name for name in current if opened.get(name) != current[name]]
+    if changed:
+        last = history.select_related("history_user").order_by("-history_date").first()
+        raise Conflict(
+            changed=changed,
+            by=str(last.history_user) if last and last.history_user else "",
+            at=last.history_date if last else None,
+        )

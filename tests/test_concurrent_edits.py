@@ -1,0 +1,121 @@
+"""Two people editing the same record: the second is shown the first one's change instead of
+overwriting it, and may then save on purpose; double submits end in a clear message, never a 500."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from scope.models import EvaluationCriterion
+from tests.conftest import logged_in_client
+from tests.factories import PilotFactory, ProviderFactory, UserFactory, WorkItemFactory
+from tests.support.forms import form_data
+from vendors.models import Provider
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_editors():
+    return (
+        logged_in_client(UserFactory(username="ann", groups=["editor"])),
+        logged_in_client(UserFactory(username="bob", groups=["editor"])),
+    )
+
+
+@pytest.mark.parametrize(
+    ("url_name", "factory", "field", "first", "second"),
+    [
+        ("vendors:provider-edit", ProviderFactory, "description", "Description by Ann", "Description by Bob"),
+        ("scope:workitem-edit", WorkItemFactory, "description", "Scope by Ann", "Scope by Bob"),
+        ("pilots:pilot-edit", PilotFactory, "decision_rule", "Rule by Ann", "Rule by Bob"),
+    ],
+)
+def test_the_second_save_sees_the_first_instead_of_overwriting_it(two_editors, url_name, factory, field, first, second):
+    ann, bob = two_editors
+    obj = factory()
+    url = reverse(url_name, args=[obj.pk])
+    ann_form, bob_form = form_data(ann.get(url)), form_data(bob.get(url))
+    assert "_version" in ann_form
+    assert ann.post(url, {**ann_form, field: first}).status_code == 302
+    response = bob.post(url, {**bob_form, field: second})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved this by ann" in page and f"now “{first}”" in page
+    obj.refresh_from_db()
+    assert getattr(obj, field) == first  # Ann's change is not lost
+    # Bob has seen it and saves again on purpose: both changes are in the history.
+    again = form_data(response)
+    assert bob.post(url, {**again, field: second}).status_code == 302
+    obj.refresh_from_db()
+    assert getattr(obj, field) == second
+    values = [getattr(h, field) for h in obj.history.order_by("history_date")]
+    assert first in values and second in values
+
+
+def _race(requests: list, *, rounds: int = 1):
+    """Send the requests from threads at the same moment; returns their status codes."""
+    statuses, barrier = [], threading.Barrier(len(requests))
+
+    def run(send):
+        try:
+            barrier.wait(5)
+            statuses.append(send())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(send,)) for send in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_submits_of_creating_forms_never_fail():
+    user = UserFactory(username="dora", groups=["editor"])
+    clients = [Client(raise_request_exception=False) for _ in range(6)]
+    for c in clients:
+        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("vendors:provider-add")
+    data = form_data(clients[0].get(url))
+    data.update({"name": "Twin Submit Ltd", "headquarters_country": "GB", "website": "", "description": ""})
+    statuses = _race([lambda c=c: c.post(url, data).status_code for c in clients])
+    assert 500 not in statuses, statuses
+    assert Provider.objects.filter(name="Twin Submit Ltd").count() == 1
+    assert statuses.count(302) == 1 and statuses.count(200) == len(clients) - 1  # the others: "already exists"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_criteria_edits_never_leave_weights_off_100():
+    item = WorkItemFactory()
+    EvaluationCriterion.objects.filter(work_item=item).delete()
+    for name, weight in [("Cost", 50), ("Quality", 50)]:
+        EvaluationCriterion.objects.create(work_item=item, name=name, weight=weight)
+    users = [UserFactory(username=f"crit{i}", groups=["editor"]) for i in range(2)]
+    clients = []
+    for u in users:
+        c = Client(raise_request_exception=False)
+        c.force_login(u, backend="django.contrib.auth.backends.ModelBackend")
+        clients.append(c)
+    url = reverse("scope:workitem-criteria", args=[item.pk])
+    forms = [form_data(c.get(url)) for c in clients]
+    # One moves 5 points to cost, the other adds a 5-point criterion: each totals 100 on its own.
+    first = {**forms[0], "criteria-0-weight": "55", "criteria-1-weight": "45"}
+    rows = int(forms[1]["criteria-TOTAL_FORMS"])
+    second = {
+        **forms[1],
+        "criteria-1-weight": "45",
+        f"criteria-{rows - 1}-name": "Speed",
+        f"criteria-{rows - 1}-weight": "5",
+        f"criteria-{rows - 1}-basis": "manual",
+    }
+    statuses = _race(
+        [lambda: clients[0].post(url, first).status_code, lambda: clients[1].post(url, second).status_code]
+    )
+    assert 500 not in statuses, statuses
+    assert sorted(statuses) == [302, 409], statuses
+    assert sum(EvaluationCriterion.objects.filter(work_item=item).values_list("weight", flat=True)) == 100

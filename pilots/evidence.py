@@ -2,6 +2,7 @@
 acknowledging flags. Every write re-evaluates its pilot once it commits."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -32,6 +33,32 @@ def measurement_problems(*, metric: PilotMetric, period: datetime.date) -> dict[
     return {}
 
 
+def correction_token(measurement: Measurement) -> str:
+    """Names one stored version of a measurement: a confirmed correction of it is applied only
+    while it is still that version."""
+    return f"{measurement.pk}@{measurement.recorded_at.timestamp():.6f}"
+
+
+@dataclass
+class Correction:
+    metric: PilotMetric
+    stored: Measurement
+    value: Decimal
+    sample_size: int | None
+
+    @property
+    def token(self) -> str:
+        return correction_token(self.stored)
+
+
+class CorrectionsToConfirm(Exception):
+    """Values for periods that already have different ones: shown to the person to confirm."""
+
+    def __init__(self, corrections: list[Correction]):
+        super().__init__(f"{len(corrections)} correction(s) to confirm")
+        self.corrections = corrections
+
+
 @transaction.atomic
 def measurement_record(
     *,
@@ -43,9 +70,14 @@ def measurement_record(
     note: str = "",
     source: str = MeasurementSource.MANUAL,
     evaluate: bool = True,
+    confirmed: set[str] | None = None,
 ) -> tuple[Measurement, bool]:
     """Record one period's value; a second entry for the same period corrects the first (kept in
-    history), never adds a twin. Returns the measurement and whether it was new."""
+    history), never adds a twin. Returns the measurement and whether it was new.
+
+    A sample size or note left out keeps the stored one; the same value sent twice changes
+    nothing. With `confirmed` (the browser form), a different value for a recorded period is
+    applied only when its stored version is in `confirmed`, else CorrectionsToConfirm is raised."""
     errors = measurement_problems(metric=metric, period=period)
     if errors:
         raise ValidationError(errors)
@@ -53,10 +85,20 @@ def measurement_record(
     if problem:
         raise ValidationError({"value": f"{metric.name}: {problem}"})
     start = period_start(period, metric.cadence)
-    measurement = Measurement.objects.select_for_update().filter(metric=metric, period_start=start).first()
+    # The metric's row is the lock: two requests recording the same new period take turns, and
+    # the second finds the first one's row instead of failing on the unique constraint.
+    PilotMetric.objects.select_for_update().filter(pk=metric.pk).first()
+    measurement = Measurement.objects.filter(metric=metric, period_start=start).first()
     created = measurement is None
     if created:
         measurement = Measurement(metric=metric, period_start=start)
+    else:
+        sample_size = measurement.sample_size if sample_size is None else sample_size
+        note = note or measurement.note
+        if measurement.value == value and measurement.sample_size == sample_size and measurement.note == note:
+            return measurement, False  # a repeated submit: already recorded
+        if confirmed is not None and correction_token(measurement) not in confirmed:
+            raise CorrectionsToConfirm([Correction(metric, measurement, value, sample_size)])
     measurement.value = value
     measurement.sample_size = sample_size
     measurement.note = note
@@ -95,14 +137,30 @@ def flag_acknowledge(*, flag: Flag, by) -> bool:
 
 
 @transaction.atomic
-def measurements_record_period(*, pilot: Pilot, period: datetime.date, entries: list, note: str = "", by=None) -> int:
-    """Record one period's values for several metrics of a pilot together: all or none."""
+def measurements_record_period(
+    *, pilot: Pilot, period: datetime.date, entries: list, note: str = "", by=None, confirmed: set[str] | None = None
+) -> int:
+    """Record one period's values for several metrics of a pilot together: all or none. With
+    `confirmed`, every correction that is not confirmed is collected and raised together."""
+    corrections = []
     for metric, value, sample_size in entries:
         if metric.pilot_id != pilot.pk:
             raise ValidationError(f"{metric} is not a metric of {pilot}.")
-        measurement_record(
-            metric=metric, period=period, value=value, sample_size=sample_size, note=note, by=by, evaluate=False
-        )
+        try:
+            measurement_record(
+                metric=metric,
+                period=period,
+                value=value,
+                sample_size=sample_size,
+                note=note,
+                by=by,
+                evaluate=False,
+                confirmed=confirmed,
+            )
+        except CorrectionsToConfirm as pending:
+            corrections += pending.corrections
+    if corrections:
+        raise CorrectionsToConfirm(corrections)  # the transaction is rolled back: nothing half-recorded
     if entries:
         evaluate_on_commit(pilot_id=pilot.pk)
     return len(entries)

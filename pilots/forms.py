@@ -192,15 +192,26 @@ class MeasurementEntryForm(forms.Form):
         self.metrics = list(metrics)
         for metric in self.metrics:
             unit = f" ({metric.unit})" if metric.unit else ""
+            # Text inputs, not type=number: a browser sends an empty string for a number it cannot
+            # parse ("12,5"), which would read as "no value"; as text it arrives as typed and is
+            # answered with a field error.
             self.fields[f"value_{metric.pk}"] = forms.DecimalField(
                 label=f"{metric.name}{unit}",
                 required=False,
                 max_digits=14,
                 decimal_places=4,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
                 help_text=f"Target {target_text(target=metric.target, direction=metric.direction, unit=metric.unit)}"
                 f" · {metric.get_cadence_display().lower()}",
             )
-            self.fields[f"samples_{metric.pk}"] = forms.IntegerField(label="Sample size", required=False, min_value=0)
+            self.fields[f"samples_{metric.pk}"] = forms.IntegerField(
+                label="Sample size",
+                required=False,
+                min_value=0,
+                max_value=2_000_000_000,
+                help_text="Left blank on a correction, the recorded sample size stays.",
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            )
         self.fields["note"] = forms.CharField(required=False, widget=forms.TextInput())
 
     def metric_rows(self):

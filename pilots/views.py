@@ -248,16 +248,21 @@ class MeasurementEntryView(PermissionRequiredMixin, View):
                     entries=form.entries(),
                     note=form.cleaned_data.get("note", ""),
                     by=request.user,
+                    confirmed=set(request.POST.getlist("confirm")),
                 )
             except ValidationError as error:
                 add_errors(form, error)
+            except evidence.CorrectionsToConfirm as pending:
+                # Values for a recorded period replace nothing until the person has seen the old ones.
+                return self.render(pilot, form, status=409, corrections=pending.corrections)
             else:
                 messages.success(request, f"{saved} measurement{'s' if saved != 1 else ''} recorded.")
                 return redirect(pilot)
         return self.render(pilot, form, status=400)
 
-    def render(self, pilot, form, status=200):
-        return render(self.request, "pilots/measurement_form.html", {"pilot": pilot, "form": form}, status=status)
+    def render(self, pilot, form, status=200, corrections=()):
+        context = {"pilot": pilot, "form": form, "corrections": corrections}
+        return render(self.request, "pilots/measurement_form.html", context, status=status)
 
 
 def default_period() -> datetime.date:

@@ -2,15 +2,18 @@
 streamed in batches so a large export starts at once and holds one batch in memory."""
 
 import csv
+import html
 import itertools
 import re
 
 from django.http import StreamingHttpResponse
 from django.utils.html import strip_tags
+from django.utils.safestring import SafeData
 
 BATCH = 1000
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EMPTY = "—"  # how the pages show "nothing"; a spreadsheet gets an empty cell
 
 
 def plain(value) -> str:
@@ -18,9 +21,12 @@ def plain(value) -> str:
     spreadsheet would evaluate starts with a quote instead; a negative number stays a number)."""
     if value is None:
         return ""
-    text = str(value)
-    if "<" in text:
-        text = strip_tags(text)
+    if isinstance(value, SafeData):  # markup a column rendered (a badge): its text, unescaped
+        text = html.unescape(strip_tags(value))
+    else:
+        text = str(value)  # what a person typed stays as typed, "<" included
+    if text == EMPTY:
+        return ""
     if text.startswith(FORMULA_START) and not NUMBER.fullmatch(text):
         text = "'" + text
     return text

@@ -3,6 +3,7 @@
 import datetime
 import unicodedata
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -28,6 +29,11 @@ class TextLine(models.CharField):
         value = super().to_python(value)
         return one_line(value) if isinstance(value, str) else value
 
+    def formfield(self, **kwargs):
+        if self.choices:
+            return super().formfield(**kwargs)
+        return super().formfield(**{"form_class": OneLineFormField, **kwargs})
+
 
 # Every formset's bound: more rows than a person edits at once, far fewer than a tampered
 # TOTAL_FORMS of a hundred million would make the server build.
@@ -41,3 +47,51 @@ def validate_sensible_date(value: datetime.date) -> None:
     slip, and would overflow the period arithmetic."""
     if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ValidationError(f"Give a date between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}.")
+
+
+class OneLineFormField(forms.CharField):
+    """The form side of TextLine: cleaned the same way, so rows that differ only by an invisible
+    character are seen as the same row by the form's own duplicate checks."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return one_line(value) if isinstance(value, str) else value
+
+
+MAX_ID = 2**63 - 1
+
+
+def _id_in_range(field, value) -> None:
+    """A number no row can have (beyond 64 bits) is an invalid choice, before any database sees it."""
+    text = str(value).strip()
+    if text.lstrip("-").isascii() and text.lstrip("-").isdigit() and not -MAX_ID <= int(text) <= MAX_ID:
+        raise ValidationError(field.error_messages["invalid_choice"], code="invalid_choice", params={"value": text})
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values:
+            _id_in_range(self, value)
+        return super().to_python(value)
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for each in value if isinstance(value, list | tuple) else [value]:
+            _id_in_range(self, each)
+        return super()._check_values(value)
+
+
+def formfield_in_range(field, **kwargs):
+    if isinstance(field, models.ManyToManyField):
+        kwargs.setdefault("form_class", IdsChoiceField)
+    elif isinstance(field, models.ForeignKey):
+        kwargs.setdefault("form_class", IdChoiceField)
+    return field.formfield(**kwargs)
+
+
+class ModelForm(forms.ModelForm):
+    """The project's model forms: related ids are checked for range before they reach a query."""
+
+    class Meta:
+        formfield_callback = formfield_in_range

@@ -12,17 +12,13 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
+        raw = request.META.get("CONTENT_LENGTH") or "0"
+        length = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else settings.MAX_REQUEST_BYTES + 1
         if length > settings.MAX_REQUEST_BYTES:
             context = {
                 "size_mb": round(length / 1_048_576, 1),
                 "limit_mb": round(settings.MAX_REQUEST_BYTES / 1_048_576, 1),
                 "evidence_mb": settings.EVIDENCE_MAX_BYTES // 1_048_576,
             }
-            response = render(request, "413.html", context, status=413)
-            response["Connection"] = "close"  # the rest of the body is never read
-            return response
+            return render(request, "413.html", context, status=413)
         return self.get_response(request)

@@ -5,10 +5,11 @@ object that does not exist is a 404.
 """
 
 from django import forms
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -44,6 +45,31 @@ def keep_stored_fields(instance, form):
         if field.name not in edited and not field.primary_key:
             setattr(instance, field.attname, getattr(stored, field.attname))
     return stored
+
+
+def unique_rule_message(error: IntegrityError) -> str:
+    """A refused duplicate in words: the model constraint the database named, else in general."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    for model in apps.get_models():
+        for constraint in model._meta.constraints:
+            if constraint.name == name and getattr(constraint, "fields", None):
+                fields = [model._meta.get_field(f).verbose_name for f in constraint.fields]
+                return (
+                    f"Two {model._meta.verbose_name_plural} cannot have the same {fields[-1]}"
+                    f"{' per ' + ', '.join(fields[:-1]) if len(fields) > 1 else ''}: remove or change the repeated one."
+                )
+    return "Another change was saved at the same moment, or two rows repeat each other; check the form and save again."
+
+
+def discard_uploads(formsets: dict) -> None:
+    """Files written to storage by a save that was then rolled back: nothing refers to them."""
+    for formset in formsets.values():
+        for form in formset.forms:
+            for field in form.instance._meta.concrete_fields:
+                if isinstance(field, models.FileField) and form.files.get(form.add_prefix(field.name)):
+                    stored = getattr(form.instance, field.attname)
+                    if stored and not type(form.instance).objects.filter(**{field.name: stored.name}).exists():
+                        stored.storage.delete(stored.name)
 
 
 def model_permission(model, action: str) -> str:
@@ -181,18 +207,22 @@ class FormsetsMixin:
                         formset.save()
                     self.after_save(form, formsets)
             except ValidationError as error:
+                discard_uploads(formsets)
                 add_errors(form, error)
             except versions.Conflict as conflict:
+                discard_uploads(formsets)
                 stored_form, stored_formsets = self.stored_form_and_formsets(stored)
                 form.add_error(None, conflict.message(stored_form, stored_formsets))
                 version = versions.sign(versions.fingerprint(stored_form, stored_formsets))
                 self.object = stored
-            except IntegrityError:
-                # Another request saved a conflicting row (a unique name) a moment ago: validating
-                # again now names it on its field.
+            except IntegrityError as error:
+                discard_uploads(formsets)
+                # Two rows of the form that the database holds to be the same, or another request
+                # that saved a conflicting row a moment ago: validating again names the latter on
+                # its field; the constraint names the former.
                 form, formsets = self.get_form(), self.get_formsets()
                 if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
-                    form.add_error(None, "Another change was saved at the same moment; check the form and save again.")
+                    form.add_error(None, unique_rule_message(error))
             else:
                 messages.success(self.request, self.success_message)
                 return HttpResponseRedirect(self.get_success_url())

@@ -1,7 +1,7 @@
 from django import forms
 from django.forms import inlineformset_factory
 
-from config.fields import FORMSET_LIMITS
+from config.fields import FORMSET_LIMITS, ModelForm
 from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import WorkItem
 from vendors.models import Provider
@@ -104,7 +104,7 @@ def action_form(action: str, pilot: Pilot, data=None, *, user=None, gate=None) -
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class PilotCreateForm(forms.ModelForm):
+class PilotCreateForm(ModelForm):
     """Plans a pilot through `pilot_create`, which checks the rules across rows."""
 
     work_items = forms.ModelMultipleChoiceField(
@@ -142,7 +142,7 @@ class PilotCreateForm(forms.ModelForm):
         self.fields["provider"].queryset = Provider.objects.eligible_for_pilots().order_by("name")
 
 
-class PilotEditForm(forms.ModelForm):
+class PilotEditForm(ModelForm):
     """The plan can change until the pilot starts; afterwards only its name and budget (the owner and
     the decision rule were agreed up front: an early decision is the owner's)."""
 

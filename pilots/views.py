@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
@@ -146,6 +147,10 @@ class PilotCreateView(PermissionRequiredMixin, FormView):
             pilot = services.pilot_plan_from(data, by=self.request.user)
         except ValidationError as error:
             add_errors(form, error)
+            return self.form_invalid(form)
+        except IntegrityError:
+            # A double submit: the same name was saved by the first request a moment ago.
+            form.add_error("name", "A pilot with this name was just saved; give this one another name.")
             return self.form_invalid(form)
         messages.success(self.request, "Pilot planned. Check its metrics and targets, then start it.")
         return redirect(pilot)

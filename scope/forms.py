@@ -2,14 +2,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
-from config.fields import FORMSET_LIMITS
+from config.fields import FORMSET_LIMITS, ModelForm
 
 from .choices import SUGGESTED_METRICS, CriterionBasis
 from .models import EvaluationCriterion, SuccessMetric, WorkItem
 from .services import criteria_weight_problem
 
 
-class WorkItemForm(forms.ModelForm):
+class WorkItemForm(ModelForm):
     class Meta:
         model = WorkItem
         fields = [

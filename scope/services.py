@@ -157,6 +157,9 @@ def candidate_add_problem(*, work_item: WorkItem, provider: Provider) -> str | N
 @transaction.atomic
 def candidate_add(*, work_item: WorkItem, provider: Provider, notes: str = "", by=None) -> Candidate:
     """Put a provider on the work item's long list; a ready work item is now being sourced."""
+    # The work item's row is the lock: a double submit takes its turn and is told the provider
+    # is on the list already, instead of failing on the unique constraint.
+    work_item = WorkItem.objects.select_for_update().get(pk=work_item.pk)
     problem = candidate_add_problem(work_item=work_item, provider=provider)
     if problem:
         raise ValidationError(problem)
@@ -234,6 +237,7 @@ def score_record(
     if not isinstance(value, int) or not 1 <= value <= 5:
         raise ValidationError({"value": "A score is from 1 to 5."})
     score_check(candidate=candidate, criterion=criterion)
+    Candidate.objects.select_for_update().filter(pk=candidate.pk).first()  # double submits take turns
     score = Score.objects.filter(candidate=candidate, criterion=criterion, evaluator=evaluator).first()
     if score is None:
         score = Score(candidate=candidate, criterion=criterion, evaluator=evaluator)

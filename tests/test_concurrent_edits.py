@@ -1,12 +1,14 @@
 """Two people editing the same record: the second is shown the first one's change instead of
 overwriting it, and may then save on purpose; double submits end in a clear message, never a 500."""
 
+import datetime
 import threading
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from scope.models import EvaluationCriterion
 from tests.conftest import logged_in_client
@@ -119,3 +121,55 @@ def test_concurrent_criteria_edits_never_leave_weights_off_100():
     assert 500 not in statuses, statuses
     assert sorted(statuses) == [302, 409], statuses
     assert sum(EvaluationCriterion.objects.filter(work_item=item).values_list("weight", flat=True)) == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_submits_of_adding_a_candidate_scoring_and_planning_a_pilot_never_fail():
+    from scope.choices import CriterionBasis, WorkItemStatus
+    from scope.models import Candidate, Score
+    from tests.factories import CandidateFactory
+
+    user = UserFactory(username="swift", groups=["editor"])
+    clients = []
+    for _ in range(6):
+        c = Client(raise_request_exception=False)
+        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        clients.append(c)
+    item = WorkItemFactory(status=WorkItemStatus.READY)
+    provider = ProviderFactory()
+    add = reverse("scope:candidate-add", args=[item.pk])
+    statuses = _race([lambda c=c: c.post(add, {"provider": provider.pk}).status_code for c in clients])
+    assert statuses == [302] * len(clients), statuses
+    assert Candidate.objects.filter(work_item=item, provider=provider).count() == 1
+
+    candidate = CandidateFactory()
+    from vendors.models import ServiceLine
+
+    kind_lines = ServiceLine.objects.filter(kind=candidate.work_item.kind)
+    candidate.provider.service_lines.add(*kind_lines)  # eligible to be scored
+    criterion = EvaluationCriterion.objects.create(
+        work_item=candidate.work_item, name="References", weight=15, basis=CriterionBasis.MANUAL
+    )
+    score = reverse("scope:candidate-score", args=[candidate.pk])
+    data = {f"value_{criterion.pk}": "4", f"comment_{criterion.pk}": "Good references"}
+    statuses = _race([lambda c=c: c.post(score, data).status_code for c in clients])
+    assert statuses == [302] * len(clients), statuses
+    assert Score.objects.filter(candidate=candidate, criterion=criterion, evaluator=user).count() == 1
+
+    plan = reverse("pilots:pilot-add")
+    pilot_item = WorkItemFactory(status=WorkItemStatus.READY)
+    form = form_data(clients[0].get(plan + f"?work_items={pilot_item.pk}&provider={provider.pk}"))
+    form.update(
+        {
+            "name": "Twin pilot",
+            "starts_on": str(timezone.localdate()),
+            "ends_on": str(timezone.localdate() + datetime.timedelta(weeks=8)),
+            "volume_share": "10",
+        }
+    )
+    statuses = _race([lambda c=c: c.post(plan, form).status_code for c in clients])
+    assert 500 not in statuses, statuses
+    from pilots.models import Pilot
+
+    assert Pilot.objects.filter(name="Twin pilot").count() == 1
+    assert statuses.count(302) == 1, statuses

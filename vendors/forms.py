@@ -2,7 +2,7 @@ from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 
-from config.fields import FORMSET_LIMITS
+from config.fields import FORMSET_LIMITS, ModelForm
 
 from .models import Contact, DeliveryCenter, IndustryExperience, Provider, ProviderCertification
 from .services import evidence_discard_on_commit
@@ -10,7 +10,7 @@ from .services import evidence_discard_on_commit
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ProviderForm(forms.ModelForm):
+class ProviderForm(ModelForm):
     """The profile; the status changes through the provider's actions (block, offboard, …) and pilots."""
 
     website = forms.URLField(required=False, assume_scheme="https")

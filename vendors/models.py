@@ -322,6 +322,12 @@ def validate_evidence_content(file) -> None:
             "The file is not a PDF, PNG or JPEG (its content says %(found)s).",
             params={"found": kind.mime if kind else "unknown data"},
         )
+    extension = (file.name or "").rsplit(".", 1)[-1].lower()
+    if {"jpeg": "jpg"}.get(extension, extension) != kind.extension:
+        raise ValidationError(
+            "The file's content is %(kind)s but its name ends in .%(extension)s; rename it to match.",
+            params={"kind": EVIDENCE_CONTENT_TYPES[kind.mime], "extension": extension},
+        )
 
 
 def validate_evidence_size(file) -> None:

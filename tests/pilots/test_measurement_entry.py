@@ -24,7 +24,7 @@ def new_pilot():
     pilot = running_pilot(today=timezone.localdate(), weeks_running=3)
     accuracy = metric(pilot, name="Accuracy", unit="%", target=Decimal("95"))
     period = last_complete_period(timezone.localdate(), "weekly")
-    return pilot, accuracy, period, reverse("pilots:pilot-measurements", args=[pilot.pk])
+    return accuracy, period, reverse("pilots:pilot-measurements", args=[pilot.pk])
 
 
 def test_a_number_the_browser_cannot_parse_arrives_as_typed_and_is_refused(editor):

@@ -12,12 +12,20 @@ from django.db import models
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# Joiners shape Arabic and Indic names; every other format character (zero-width spaces, the
+# word joiner, soft hyphens, byte-order marks, bidi controls) only hides what a name says.
+KEPT_FORMAT = frozenset("\u200c\u200d")
+BREAKS = frozenset("\t\r\n\u2028\u2029\x85")
+
+
 def one_line(text: str) -> str:
-    """`text` without bidirectional controls or control characters, whitespace collapsed at the ends."""
+    """`text` without invisible format or control characters, line breaks as spaces, trimmed."""
     return "".join(
-        " " if ch in "\t\r\n" else ch
+        " " if ch in BREAKS else ch
         for ch in text
-        if ch not in BIDI_CONTROLS and (ch in "\t\r\n" or unicodedata.category(ch) != "Cc")
+        if ch in BREAKS
+        or ch in KEPT_FORMAT
+        or (ch not in BIDI_CONTROLS and unicodedata.category(ch) not in {"Cc", "Cf"})
     ).strip()
 
 

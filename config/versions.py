@@ -9,10 +9,12 @@ purpose; both saves are in the history.
 
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core import signing
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
 SALT = "pilotgate.form-version"
 FIELD = "_version"
@@ -21,6 +23,8 @@ FIELD = "_version"
 def _plain(value):
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, FieldFile):
         return value.name
     if isinstance(value, list | tuple | set | models.QuerySet):
@@ -38,7 +42,7 @@ def fingerprint(form, formsets: dict) -> dict[str, str]:
     parts = {name: _digest(form.initial.get(name, field.initial)) for name, field in form.fields.items()}
     for prefix, formset in formsets.items():
         rows = sorted(
-            (str(f.instance.pk), sorted((n, _digest(f.initial.get(n))) for n in f.fields))
+            (str(f.instance.pk), sorted((n, _digest(f.initial.get(n, f.fields[n].initial))) for n in f.fields))
             for f in formset.initial_forms
         )
         parts[f"formset:{prefix}"] = _digest(rows)
@@ -79,24 +83,31 @@ class Conflict(Exception):
                     value = [choices.get(v, v) for v in value]
                 parts.append(f"{form.fields[name].label or name} is now “{_shown(value)}”")
         who = f" by {self.by}" if self.by else ""
-        when = f" at {self.at:%H:%M}" if self.at else ""
+        when = f" at {timezone.localtime(self.at):%H:%M}" if self.at else ""
         return (
             f"Someone else saved this{who}{when} after you opened the form: {'; '.join(parts) or 'it changed'}. "
             "Your entries are below and are not saved yet; save again to replace theirs with yours."
         )
 
 
-def check(posted: str | None, current: dict[str, str], *, history) -> None:
+def posted_fingerprint(form) -> dict[str, str]:
+    """The digests of a valid bound form's own values, to compare with what is stored."""
+    return {name: _digest(form.cleaned_data.get(name)) for name in form.fields if name in form.cleaned_data}
+
+
+def check(posted: str | None, current: dict[str, str], *, history, submitted: dict[str, str] | None = None) -> None:
     """Raise Conflict when the posted fingerprint differs from what is stored now (a form posted
     without one, e.g. by a script, is not checked); `history` (historical records) says who
-    changed it last."""
+    changed it last. A field that is stored exactly as this form submits it is no conflict: that
+    is a double submit of the same save, or two people agreeing."""
     if posted is None:
         return
     try:
         opened = signing.loads(posted, salt=SALT)
     except signing.BadSignature:
         opened = {}
-    changed = [name for name in current if opened.get(name) != current[name]]
+    submitted = submitted or {}
+    changed = [name for name in current if opened.get(name) != current[name] and submitted.get(name) != current[name]]
     if changed:
         last = history.select_related("history_user").order_by("-history_date").first()
         raise Conflict(

@@ -187,11 +187,17 @@ class FormsetsMixin:
         obj = getattr(self, "object", None)
         context.setdefault("form_title", f"Edit {obj}" if obj and obj.pk else f"New {self.model._meta.verbose_name}")
         if obj is not None and obj.pk and "version" not in context:
-            context["version"] = versions.sign(versions.fingerprint(*self.stored_form_and_formsets(obj)))
+            posted = self.request.POST.get(versions.FIELD) if self.request.method == "POST" else None
+            # A form shown again with errors keeps the version it was opened with, so a change
+            # saved meanwhile by someone else is still noticed when it is saved.
+            context["version"] = posted or versions.sign(
+                versions.fingerprint(*self.stored_form_and_formsets(type(obj).objects.get(pk=obj.pk)))
+            )
         return context
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object_or_none()
+        creating = self.object is None
         form = self.get_form()
         formsets = self.get_formsets()
         version = None
@@ -200,7 +206,7 @@ class FormsetsMixin:
                 with transaction.atomic():
                     stored = keep_stored_fields(form.instance, form)
                     if stored is not None:
-                        self.check_version(stored)
+                        self.check_version(stored, form)
                     self.object = form.save()
                     for formset in formsets.values():
                         formset.instance = self.object
@@ -226,14 +232,19 @@ class FormsetsMixin:
             else:
                 messages.success(self.request, self.success_message)
                 return HttpResponseRedirect(self.get_success_url())
+        if creating and getattr(self, "object", None) is not None and self.object.pk:
+            # The save was rolled back: the form is a new record again, not an edit of a row that
+            # does not exist.
+            form.instance.pk, form.instance._state.adding, self.object = None, True, None
         context = self.get_context_data(form=form, formsets=formsets, **({"version": version} if version else {}))
         return self.render_to_response(context, status=409 if version else 200)
 
-    def check_version(self, stored) -> None:
+    def check_version(self, stored, form) -> None:
         versions.check(
             self.request.POST.get(versions.FIELD),
             versions.fingerprint(*self.stored_form_and_formsets(stored)),
             history=stored.history.all(),
+            submitted=versions.posted_fingerprint(form),
         )
 
     def after_save(self, form, formsets) -> None:

@@ -9,8 +9,10 @@ recorded and never stops the others.
 
 import datetime
 import logging
+import smtplib
 from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -33,7 +35,11 @@ logger = logging.getLogger(__name__)
 
 # A claim older than this belongs to a sender that died: one send takes at most EMAIL_TIMEOUT.
 STALE_CLAIM = datetime.timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 100  # every five minutes: more than a working day of mail-server outage
+
+# The mail server cannot be reached: stop this run (the resume job tries again in minutes) rather
+# than wait out the timeout once per person.
+SERVER_DOWN = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError)
 
 
 def week_start_for(moment: datetime.datetime | None = None) -> datetime.date:
@@ -264,8 +270,13 @@ def _unfinished(week_start: datetime.date, now: datetime.datetime | None = None)
 
 
 def unfinished_deliveries(*, week_start: datetime.date) -> list[int]:
-    """The people whose digest of this week failed or was abandoned by a sender that died."""
-    return list(_unfinished(week_start).order_by("user").values_list("user", flat=True))
+    """The people whose digest of this week failed, was abandoned by a sender that died, or was
+    never reached by a run that stopped (once the week's run has begun)."""
+    users = set(_unfinished(week_start).values_list("user", flat=True))
+    if DigestDelivery.objects.filter(week_start=week_start).exists():
+        reached = DigestDelivery.objects.filter(week_start=week_start).values("user")
+        users |= set(recipients().exclude(pk__in=reached).values_list("pk", flat=True))
+    return sorted(users)
 
 
 def _claim(user, week_start: datetime.date) -> DigestDelivery | None:
@@ -312,18 +323,21 @@ def send_weekly_digests(
             DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestDelivery.Status.SKIPPED)
             run.skipped += 1
             continue
+        mine = DigestDelivery.objects.filter(pk=delivery.pk, claimed_at=delivery.claimed_at)  # still our claim
         try:
             message = render_digest(digest)
             message.connection = connection
             message.send()
+        except SoftTimeLimitExceeded:
+            raise  # the task's time is up: the claim goes stale and the resume job takes it
         except Exception as error:  # one recipient's failure is recorded; the others still get theirs
             logger.warning("Digest for user %s failed: %s", user.pk, error.__class__.__name__)
-            DigestDelivery.objects.filter(pk=delivery.pk).update(
-                status=DigestDelivery.Status.FAILED, last_error=f"{error.__class__.__name__}: {error}"[:500]
-            )
+            mine.update(status=DigestDelivery.Status.FAILED, last_error=f"{error.__class__.__name__}: {error}"[:500])
             run.failed_user_ids.append(user.pk)
+            if isinstance(error, SERVER_DOWN):
+                break
             continue
-        DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestDelivery.Status.SENT, sent_at=timezone.now())
+        mine.update(status=DigestDelivery.Status.SENT, sent_at=timezone.now())
         run.sent += 1
     logger.info("Weekly digests for %s: %s", week_start, run.as_dict())
     return run

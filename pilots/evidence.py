@@ -33,14 +33,10 @@ def measurement_problems(*, metric: PilotMetric, period: datetime.date) -> dict[
     return {}
 
 
-def correction_token(measurement: Measurement) -> str:
-    """Names one stored version of a measurement: a confirmed correction of it is applied only
-    while it is still that version."""
-    return f"{measurement.pk}@{measurement.recorded_at.timestamp():.6f}"
-
-
 @dataclass
 class Correction:
+    """A value for a period that already has a different one."""
+
     metric: PilotMetric
     stored: Measurement
     value: Decimal
@@ -48,7 +44,12 @@ class Correction:
 
     @property
     def token(self) -> str:
-        return correction_token(self.stored)
+        """Names this stored version and this new value: a confirmation applies exactly this
+        correction, and is asked again if either has changed since."""
+        return (
+            f"{self.stored.pk}@{self.stored.recorded_at.timestamp():.6f}"
+            f"={format(self.value.normalize(), 'f')}/{self.sample_size}"
+        )
 
 
 class CorrectionsToConfirm(Exception):
@@ -70,14 +71,13 @@ def measurement_record(
     note: str = "",
     source: str = MeasurementSource.MANUAL,
     evaluate: bool = True,
-    confirmed: set[str] | None = None,
+    keep_missing: bool = False,
 ) -> tuple[Measurement, bool]:
     """Record one period's value; a second entry for the same period corrects the first (kept in
     history), never adds a twin. Returns the measurement and whether it was new.
 
-    A sample size or note left out keeps the stored one; the same value sent twice changes
-    nothing. With `confirmed` (the browser form), a different value for a recorded period is
-    applied only when its stored version is in `confirmed`, else CorrectionsToConfirm is raised."""
+    With `keep_missing` (the period form), a sample size or note left blank keeps the stored one;
+    the same values sent twice change nothing."""
     errors = measurement_problems(metric=metric, period=period)
     if errors:
         raise ValidationError(errors)
@@ -93,12 +93,11 @@ def measurement_record(
     if created:
         measurement = Measurement(metric=metric, period_start=start)
     else:
-        sample_size = measurement.sample_size if sample_size is None else sample_size
-        note = note or measurement.note
+        if keep_missing:
+            sample_size = measurement.sample_size if sample_size is None else sample_size
+            note = note or measurement.note
         if measurement.value == value and measurement.sample_size == sample_size and measurement.note == note:
             return measurement, False  # a repeated submit: already recorded
-        if confirmed is not None and correction_token(measurement) not in confirmed:
-            raise CorrectionsToConfirm([Correction(metric, measurement, value, sample_size)])
     measurement.value = value
     measurement.sample_size = sample_size
     measurement.note = note
@@ -136,31 +135,46 @@ def flag_acknowledge(*, flag: Flag, by) -> bool:
     return True
 
 
+def period_corrections(*, period: datetime.date, entries: list) -> list[Correction]:
+    """The entries whose period already holds a different value or sample size."""
+    corrections = []
+    for metric, value, sample_size in entries:
+        stored = Measurement.objects.filter(metric=metric, period_start=period_start(period, metric.cadence)).first()
+        if stored is None:
+            continue
+        sample_size = stored.sample_size if sample_size is None else sample_size
+        if stored.value != value or stored.sample_size != sample_size:
+            corrections.append(Correction(metric, stored, value, sample_size))
+    return corrections
+
+
 @transaction.atomic
 def measurements_record_period(
     *, pilot: Pilot, period: datetime.date, entries: list, note: str = "", by=None, confirmed: set[str] | None = None
 ) -> int:
     """Record one period's values for several metrics of a pilot together: all or none. With
-    `confirmed`, every correction that is not confirmed is collected and raised together."""
-    corrections = []
-    for metric, value, sample_size in entries:
+    `confirmed` (the browser form), values that would correct recorded ones are applied only when
+    every such correction is in `confirmed`; otherwise all of them are raised to be confirmed."""
+    for metric, _value, _samples in entries:
         if metric.pilot_id != pilot.pk:
             raise ValidationError(f"{metric} is not a metric of {pilot}.")
-        try:
-            measurement_record(
-                metric=metric,
-                period=period,
-                value=value,
-                sample_size=sample_size,
-                note=note,
-                by=by,
-                evaluate=False,
-                confirmed=confirmed,
-            )
-        except CorrectionsToConfirm as pending:
-            corrections += pending.corrections
-    if corrections:
-        raise CorrectionsToConfirm(corrections)  # the transaction is rolled back: nothing half-recorded
+    # Lock the metrics first, so what is checked is what gets corrected.
+    list(PilotMetric.objects.select_for_update().filter(pk__in=[m.pk for m, _, _ in entries]).order_by("pk"))
+    if confirmed is not None:
+        corrections = period_corrections(period=period, entries=entries)
+        if any(c.token not in confirmed for c in corrections):
+            raise CorrectionsToConfirm(corrections)
+    for metric, value, sample_size in entries:
+        measurement_record(
+            metric=metric,
+            period=period,
+            value=value,
+            sample_size=sample_size,
+            note=note,
+            by=by,
+            evaluate=False,
+            keep_missing=True,
+        )
     if entries:
         evaluate_on_commit(pilot_id=pilot.pk)
     return len(entries)

@@ -11,6 +11,7 @@ sender died between the mail server's acceptance and the mark.
 import datetime
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -23,7 +24,7 @@ from .models import Flag, OwnerAlert
 logger = logging.getLogger(__name__)
 
 ALERT_STALE_CLAIM = datetime.timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
-MAX_ATTEMPTS = 20  # then it stays pending for an administrator to see in the admin
+MAX_ATTEMPTS = 2000  # a sweep a minute: more than a day of mail-server outage before it is given up
 
 
 def record_owner_alerts(*, flag_ids: list[int]) -> list[int]:
@@ -73,7 +74,10 @@ def send_pending_owner_alerts(*, limit: int = 500) -> dict[str, int]:
     counts = {"sent": 0, "dropped": 0, "failed": 0, "taken": 0}
     connection = get_connection()
     for alert_id in ids:
-        counts[send_owner_alert(alert_id=alert_id, connection=connection)] += 1
+        outcome = send_owner_alert(alert_id=alert_id, connection=connection)
+        counts[outcome] += 1
+        if outcome == "failed":
+            break  # the mail server is not taking mail: the next sweep, a minute on, tries again
     return counts
 
 
@@ -83,6 +87,7 @@ def send_owner_alert(*, alert_id: int, connection=None) -> str:
     now = timezone.now()
     if not sendable_alerts(now).filter(pk=alert_id).update(claimed_at=now, attempts=F("attempts") + 1):
         return "taken"
+    mine = OwnerAlert.objects.filter(pk=alert_id, claimed_at=now)  # marks only while the claim is ours
     alert = OwnerAlert.objects.select_related("owner").get(pk=alert_id)
     owner = alert.owner
     flags = list(
@@ -91,22 +96,22 @@ def send_owner_alert(*, alert_id: int, connection=None) -> str:
         .order_by("pilot__name", "pk")
     )
     if not flags or not owner.email or not owner.is_active:
-        OwnerAlert.objects.filter(pk=alert_id).update(status=OwnerAlert.Status.DROPPED)
+        mine.update(status=OwnerAlert.Status.DROPPED)
         return "dropped"
     try:
         message = alert_message(owner, flags)
         message.connection = connection
         message.send()
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: the claim goes stale and the next sweep takes it
     except Exception as error:  # a mail server problem: give the claim back for the next sweep
         logger.warning("Owner alert %s failed: %s", alert_id, error.__class__.__name__)
-        OwnerAlert.objects.filter(pk=alert_id).update(
-            claimed_at=None, last_error=f"{error.__class__.__name__}: {error}"[:500]
-        )
+        mine.update(claimed_at=None, last_error=f"{error.__class__.__name__}: {error}"[:500])
         return "failed"
     sent_at = timezone.now()
     with transaction.atomic():
-        OwnerAlert.objects.filter(pk=alert_id).update(status=OwnerAlert.Status.SENT, sent_at=sent_at, last_error="")
-        Flag.objects.filter(pk__in=[f.pk for f in flags]).update(owner_notified_at=sent_at)
+        if mine.update(status=OwnerAlert.Status.SENT, sent_at=sent_at, last_error=""):
+            Flag.objects.filter(pk__in=[f.pk for f in flags]).update(owner_notified_at=sent_at)
     return "sent"
 
 

@@ -149,8 +149,13 @@ class PilotCreateView(PermissionRequiredMixin, FormView):
             add_errors(form, error)
             return self.form_invalid(form)
         except IntegrityError:
-            # A double submit: the same name was saved by the first request a moment ago.
-            form.add_error("name", "A pilot with this name was just saved; give this one another name.")
+            # The unique name: a double submit whose first request saved a moment ago is that
+            # pilot, not a new one; anyone else's pilot of that name is named on the field.
+            twin = Pilot.objects.filter(name=data["name"]).first()
+            if twin and twin.history.filter(history_type="+", history_user=self.request.user).exists():
+                messages.info(self.request, "This pilot was saved already.")
+                return redirect(twin)
+            form.add_error("name", "A pilot with this name exists already.")
             return self.form_invalid(form)
         messages.success(self.request, "Pilot planned. Check its metrics and targets, then start it.")
         return redirect(pilot)

@@ -6,7 +6,7 @@ from config.fields import FORMSET_LIMITS, ModelForm
 
 from .choices import SUGGESTED_METRICS, CriterionBasis
 from .models import EvaluationCriterion, SuccessMetric, WorkItem
-from .services import criteria_weight_problem
+from .services import criteria_removal_problem, criteria_weight_problem
 
 
 class WorkItemForm(ModelForm):
@@ -82,13 +82,9 @@ class CriteriaFormSetBase(BaseInlineFormSet):
         problem = criteria_weight_problem(weights, had_criteria=self.initial_form_count() > 0)
         if problem:
             raise ValidationError(problem)
-        for form in self.deleted_forms:
-            scored = form.instance.pk and form.instance.scores.count()
-            if scored:
-                raise ValidationError(
-                    f"'{form.instance.name}' has {scored} score{'s' if scored != 1 else ''} from evaluators; "
-                    "removing it would delete them. Set its weight lower instead, or ask an administrator."
-                )
+        problem = criteria_removal_problem(f.instance for f in self.deleted_forms)
+        if problem:
+            raise ValidationError(problem)
         names = [
             f.cleaned_data["name"].casefold()
             for f in self.forms

@@ -128,6 +128,18 @@ def criteria_weight_problem(weights: list[int], *, had_criteria: bool = False) -
     return None
 
 
+def criteria_removal_problem(criteria) -> str | None:
+    """Removing a criterion would delete the evaluators' scores on it: refused, with why."""
+    for criterion in criteria:
+        scored = criterion.pk and criterion.scores.count()
+        if scored:
+            return (
+                f"'{criterion.name}' has {scored} score{'s' if scored != 1 else ''} from evaluators; "
+                "removing it would delete them. Set its weight lower instead, or ask an administrator."
+            )
+    return None
+
+
 def criteria_check_total(*, work_item: WorkItem) -> None:
     """Read back a work item's stored weights (inside the transaction that wrote them, the work
     item locked) and refuse the change unless they total 100."""
@@ -237,7 +249,9 @@ def score_record(
     if not isinstance(value, int) or not 1 <= value <= 5:
         raise ValidationError({"value": "A score is from 1 to 5."})
     score_check(candidate=candidate, criterion=criterion)
-    Candidate.objects.select_for_update().filter(pk=candidate.pk).first()  # double submits take turns
+    # The work item's row is the lock the criteria editor holds too: a score never lands on a
+    # criterion being removed, and double submits take turns.
+    WorkItem.objects.select_for_update().filter(pk=candidate.work_item_id).first()
     score = Score.objects.filter(candidate=candidate, criterion=criterion, evaluator=evaluator).first()
     if score is None:
         score = Score(candidate=candidate, criterion=criterion, evaluator=evaluator)

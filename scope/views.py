@@ -36,6 +36,7 @@ from .services import (
     candidate_add,
     candidate_set_status,
     criteria_check_total,
+    criteria_removal_problem,
     score_record,
     work_item_apply_default_criteria,
     work_item_mark_ready,
@@ -372,6 +373,9 @@ class CriteriaEditView(PermissionRequiredMixin, View):
                         self.version_of(locked),
                         history=EvaluationCriterion.history.filter(work_item_id=item.pk),
                     )
+                    problem = criteria_removal_problem(f.instance for f in formset.deleted_forms)
+                    if problem:  # a score may have arrived since the form was checked
+                        raise ValidationError(problem)
                     formset.save()
                     criteria_check_total(work_item=locked)
             except versions.Conflict as conflict:
@@ -390,8 +394,11 @@ class CriteriaEditView(PermissionRequiredMixin, View):
                 return redirect("scope:workitem-compare", item.pk)
         return self.render(item, formset, status=400)
 
-    def render(self, item, formset, status=200):
-        context = {"item": item, "formset": formset, "version": versions.sign(self.version_of(item))}
+    def render(self, item, formset, status=200, version=None):
+        # Shown again with errors, the form keeps the version it was opened with.
+        posted = self.request.POST.get(versions.FIELD) if status == 400 else None
+        version = version or posted or versions.sign(self.version_of(item))
+        context = {"item": item, "formset": formset, "version": version}
         return render(self.request, "scope/criteria_form.html", context, status=status)
 
 

@@ -47,7 +47,7 @@ def test_production_settings_pass_the_deploy_check():
     ("name", "value", "named"),
     [
         ("DATABASE_URL", "sqlite:////tmp/pilotgate.sqlite3", "DATABASE_URL (SQLite)"),
-        ("CELERY_BROKER_URL", "filesystem://", "CELERY_BROKER_URL (filesystem broker)"),
+        ("CELERY_BROKER_URL", "filesystem://", "CELERY_BROKER_URL (filesystem or in-memory broker)"),
         ("EMAIL_URL", "filemail:///tmp/mail", "EMAIL_URL (mail written to files or memory)"),
     ],
 )

@@ -17,7 +17,10 @@ if not env.bool("ALLOW_EMBEDDED_SERVICES", default=False):
         name
         for name, used in (
             ("DATABASE_URL (SQLite)", DATABASES["default"]["ENGINE"].endswith("sqlite3")),  # noqa: F405
-            ("CELERY_BROKER_URL (filesystem broker)", CELERY_BROKER_URL.startswith("filesystem")),  # noqa: F405
+            (
+                "CELERY_BROKER_URL (filesystem or in-memory broker)",
+                CELERY_BROKER_URL.startswith(("filesystem", "memory")),  # noqa: F405
+            ),
             ("EMAIL_URL (mail written to files or memory)", not EMAIL_BACKEND.endswith("smtp.EmailBackend")),  # noqa: F405
         )
         if used

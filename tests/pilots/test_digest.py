@@ -15,7 +15,15 @@ from config.celery import app
 from config.formatting import day
 from pilots import tasks  # noqa: F401 - registers the tasks with the app
 from pilots.choices import FlagKind, PilotStatus, Severity
-from pilots.digest import load_portfolio, preview_digest, render_digest, send_weekly_digests, week_start_for
+from pilots.digest import (
+    load_portfolio,
+    preview_digest,
+    recipients,
+    render_digest,
+    send_weekly_digests,
+    unfinished_deliveries,
+    week_start_for,
+)
 from pilots.models import DigestDelivery, DigestPreference, Flag
 from pilots.selectors import portfolio_counts
 from tests.conftest import logged_in_client
@@ -183,8 +191,8 @@ def test_exactly_once_when_two_runs_overlap(portfolio):
     for t in threads:
         t.join(60)
     assert errors == []
-    recipients = [m.to[0] for m in mail.outbox]
-    assert len(recipients) == len(set(recipients)) == 10
+    sent_to = [m.to[0] for m in mail.outbox]
+    assert len(sent_to) == len(set(sent_to)) == 10
     assert sum(r.sent for r in runs) == 10
 
 
@@ -275,3 +283,14 @@ def test_a_real_worker_sends_digests_through_redis_to_a_real_smtp_server(portfol
     message = mailbox.to("olivia@example.com")[0]
     assert message["Subject"].startswith("Pilotgate weekly: 2 new flags")
     assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}
+
+
+def test_people_a_stopped_run_never_reached_are_resumed_the_same_week(portfolio):
+    week = week_start_for()
+    people = list(recipients())
+    assert unfinished_deliveries(week_start=week) == []  # nothing started yet: nobody is "behind"
+    send_weekly_digests(week_start=week, user_ids=[people[0].pk])  # a run that stopped after one person
+    assert unfinished_deliveries(week_start=week) == sorted(p.pk for p in people[1:])
+    send_weekly_digests(week_start=week, user_ids=unfinished_deliveries(week_start=week))
+    assert unfinished_deliveries(week_start=week) == []
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)

@@ -87,3 +87,16 @@ def test_double_submits_of_a_new_period_record_one_value_and_never_fail():
     assert statuses == [302] * len(clients), statuses
     assert Measurement.objects.filter(metric=accuracy).count() == 1
     assert Measurement.objects.get().history.count() == 1  # one record, no "corrections" to itself
+
+
+def test_a_confirmation_applies_only_the_value_that_was_confirmed(editor):
+    accuracy, period, url = new_pilot()
+    client = logged_in_client(editor)
+    assert client.post(url, {"period": period, f"value_{accuracy.pk}": "97"}).status_code == 302
+    asked = client.post(url, {"period": period, f"value_{accuracy.pk}": "96"})
+    changed_mind = {**form_data(asked), f"value_{accuracy.pk}": "69"}  # typed over after seeing the table
+    again = client.post(url, changed_mind)
+    assert again.status_code == 409 and "69" in again.content.decode()
+    assert Measurement.objects.get().value == Decimal("97")
+    assert client.post(url, form_data(again)).status_code == 302
+    assert Measurement.objects.get().value == Decimal("69")

@@ -103,3 +103,10 @@ class ModelForm(forms.ModelForm):
 
     class Meta:
         formfield_callback = formfield_in_range
+
+
+def delete_unreferenced_file(field: models.FileField, name: str) -> None:
+    """Remove a stored file that no row of `field`'s model points at any more (a replaced or
+    removed upload, or one written by a save that was rolled back)."""
+    if name and not field.model._default_manager.filter(**{field.name: name}).exists():
+        field.storage.delete(name)

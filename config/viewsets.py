@@ -20,6 +20,7 @@ from django_tables2 import SingleTableMixin
 
 from . import versions
 from .exports import csv_response
+from .fields import MAX_ID, delete_unreferenced_file
 
 MAX_PER_PAGE = 100
 
@@ -67,9 +68,7 @@ def discard_uploads(formsets: dict) -> None:
         for form in formset.forms:
             for field in form.instance._meta.concrete_fields:
                 if isinstance(field, models.FileField) and form.files.get(form.add_prefix(field.name)):
-                    stored = getattr(form.instance, field.attname)
-                    if stored and not type(form.instance).objects.filter(**{field.name: stored.name}).exists():
-                        stored.storage.delete(stored.name)
+                    delete_unreferenced_file(field, getattr(form.instance, field.attname).name)
 
 
 def model_permission(model, action: str) -> str:
@@ -83,9 +82,6 @@ class ModelPermissionMixin(PermissionRequiredMixin):
 
     def get_permission_required(self):
         return (model_permission(self.model, self.permission_action),)
-
-
-MAX_ID = 2**63 - 1
 
 
 def positive_int(text: str | None, *, upper: int = MAX_ID) -> int | None:

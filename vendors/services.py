@@ -4,11 +4,12 @@ recorded in the provider's history with who made it and why."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from config.fields import delete_unreferenced_file
 from config.lifecycle import save_status
 
 from .choices import ProviderStatus
 from .lifecycle import BEFORE_PILOTING, LIFECYCLE
-from .models import Provider, ProviderCertification, evidence_storage
+from .models import Provider, ProviderCertification
 
 
 def _move(provider: Provider, *, status: str, by, reason: str) -> Provider:
@@ -86,11 +87,5 @@ def provider_restore(*, provider: Provider, status: str, by=None, cause: str) ->
 def evidence_discard_on_commit(name: str) -> None:
     """Delete a replaced or removed evidence file once the change is committed, unless another
     certification still points at it (a rolled-back change keeps its file)."""
-    if not name:
-        return
-
-    def discard():
-        if not ProviderCertification.objects.filter(evidence=name).exists():
-            evidence_storage().delete(name)
-
-    transaction.on_commit(discard)
+    field = ProviderCertification._meta.get_field("evidence")
+    transaction.on_commit(lambda: delete_unreferenced_file(field, name))

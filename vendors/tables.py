@@ -13,7 +13,11 @@ class ProviderTable(tables.Table):
 
     name = tables.Column(linkify=True)
     status = tables.Column()
-    headquarters_country = tables.Column(verbose_name="HQ")
+    # Read the country's name directly: the field's choices display would rebuild the list of
+    # every country for every row (most of an export's time).
+    headquarters_country = tables.Column(
+        verbose_name="HQ", accessor="headquarters_country.name", order_by=("headquarters_country",)
+    )
     delivery = tables.Column(empty_values=(), orderable=False, verbose_name="Delivery")
     kinds = tables.Column(empty_values=(), orderable=False, verbose_name="Service kinds")
     industries = tables.Column(empty_values=(), orderable=False)
@@ -38,9 +42,6 @@ class ProviderTable(tables.Table):
 
     def render_status(self, value, record):
         return badge(record.status, value)
-
-    def render_headquarters_country(self, record):
-        return record.headquarters_country.name
 
     def render_delivery(self, record):
         return ", ".join(LocationClass(o).label for o in record.delivery_options) or "—"

@@ -16,7 +16,7 @@ class ProviderTable(tables.Table):
     # Read the country's name directly: the field's choices display would rebuild the list of
     # every country for every row (most of an export's time).
     headquarters_country = tables.Column(
-        verbose_name="HQ", accessor="headquarters_country.name", order_by=("headquarters_country",)
+        verbose_name="HQ", accessor="headquarters_country__name", order_by=("headquarters_country",)
     )
     delivery = tables.Column(empty_values=(), orderable=False, verbose_name="Delivery")
     kinds = tables.Column(empty_values=(), orderable=False, verbose_name="Service kinds")

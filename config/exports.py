@@ -63,4 +63,3 @@ def csv_response(table, filename: str, table_kwargs: dict | None = None) -> Stre
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-

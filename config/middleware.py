@@ -1,6 +1,7 @@
 """Request guards that run before a view reads anything."""
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
 
@@ -22,3 +23,17 @@ class RequestSizeLimitMiddleware:
             }
             return render(request, "413.html", context, status=413)
         return self.get_response(request)
+
+
+class AnonymousNotFoundMiddleware:
+    """An anonymous visitor is asked to sign in wherever they go, so a 404 never tells them which
+    addresses exist (nor, in development, lists the URL patterns); signed-in users get the 404."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return response

@@ -20,5 +20,3 @@ urlpatterns = [
     path("", include("scope.urls")),
     path("", include("pilots.urls")),
 ]
-
-handler404 = "config.views.not_found"

@@ -1,12 +1,10 @@
 import logging
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django.views.defaults import page_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +45,3 @@ def health(request):
         **{name: "ok" if ok else "unreachable" for name, ok in checks.items()},
     }
     return JsonResponse(body, status=200 if healthy else 503)
-
-
-def not_found(request, exception=None):
-    """An anonymous visitor is asked to sign in wherever they go, so a 404 never tells them which
-    names exist; a signed-in user gets the real 404."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    return page_not_found(request, exception)

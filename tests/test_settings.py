@@ -67,3 +67,10 @@ def test_health_check_needs_no_login_and_pages_do():
         response = client.get(path)  # anonymous: asked to sign in, never told what exists
         assert response.status_code == 302, path
         assert response["Location"].startswith("/accounts/login/"), path
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_asked_to_sign_in_even_where_development_would_list_the_urls(settings):
+    settings.DEBUG = True  # `make run`: Django's own 404 page would list every URL pattern
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

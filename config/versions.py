@@ -8,11 +8,12 @@ purpose; both saves are in the history.
 """
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core import signing
-from django.db import models
+from django.db import connection, models
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
@@ -115,3 +116,29 @@ def check(posted: str | None, current: dict[str, str], *, history, submitted: di
             by=str(last.history_user) if last and last.history_user else "",
             at=last.history_date if last else None,
         )
+
+
+# --- One record per submitted form ------------------------------------------------------------
+
+SUBMISSION_FIELD = "_submission"
+
+
+def new_submission() -> str:
+    return uuid.uuid4().hex
+
+
+def submission_reason(token: str | None) -> str | None:
+    """The history reason that marks a record as created by this submitted form."""
+    if token and len(token) == 32 and all(c in "0123456789abcdef" for c in token):
+        return f"Created (form {token})"
+    return None
+
+
+def created_by_submission(model, reason: str):
+    """The record this form created already, if any. Call it inside the transaction that will
+    create it: the lock makes a concurrent double submit wait for the first, then find its record."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [reason])
+    record = model.history.filter(history_type="+", history_change_reason=reason).first()
+    return model.objects.filter(pk=record.id).first() if record else None

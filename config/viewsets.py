@@ -182,6 +182,11 @@ class FormsetsMixin:
         context.setdefault("formsets", self.get_formsets())
         obj = getattr(self, "object", None)
         context.setdefault("form_title", f"Edit {obj}" if obj and obj.pk else f"New {self.model._meta.verbose_name}")
+        if not (obj and obj.pk):
+            posted = self.request.POST.get(versions.SUBMISSION_FIELD) if self.request.method == "POST" else None
+            context.setdefault(
+                "submission", posted if versions.submission_reason(posted) else versions.new_submission()
+            )
         if obj is not None and obj.pk and "version" not in context:
             posted = self.request.POST.get(versions.FIELD) if self.request.method == "POST" else None
             # A form shown again with errors keeps the version it was opened with, so a change
@@ -203,6 +208,14 @@ class FormsetsMixin:
                     stored = keep_stored_fields(form.instance, form)
                     if stored is not None:
                         self.check_version(stored, form)
+                    reason = (
+                        versions.submission_reason(request.POST.get(versions.SUBMISSION_FIELD)) if creating else None
+                    )
+                    if reason:
+                        twin = versions.created_by_submission(self.model, reason)
+                        if twin is not None:  # a double submit: the first one created it
+                            return HttpResponseRedirect(twin.get_absolute_url())
+                        form.instance._change_reason = reason
                     self.object = form.save()
                     for formset in formsets.values():
                         formset.instance = self.object

@@ -18,15 +18,26 @@ KEPT_FORMAT = frozenset("\u200c\u200d")
 BREAKS = frozenset("\t\r\n\u2028\u2029\x85")
 
 
+# Letters and marks that print as nothing (a grapheme joiner, variation selectors, Hangul and
+# Braille blanks): two names differing only by them would look the same.
+BLANKS = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0"
+    + "".join(map(chr, range(0x180B, 0x1810)))
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+)
+
+
 def one_line(text: str) -> str:
-    """`text` without invisible format or control characters, line breaks as spaces, trimmed."""
-    return "".join(
+    """`text` in its composed form (NFC: "a" + combining acute is "á"), without invisible format,
+    control or blank characters, every run of spaces (no-break ones included) one space, trimmed."""
+    kept = "".join(
         " " if ch in BREAKS else ch
-        for ch in text
+        for ch in unicodedata.normalize("NFC", text)
         if ch in BREAKS
         or ch in KEPT_FORMAT
-        or (ch not in BIDI_CONTROLS and unicodedata.category(ch) not in {"Cc", "Cf"})
-    ).strip()
+        or (ch not in BIDI_CONTROLS and ch not in BLANKS and unicodedata.category(ch) not in {"Cc", "Cf"})
+    )
+    return " ".join(kept.split())
 
 
 class TextLine(models.CharField):

@@ -18,6 +18,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 SALT = "pilotgate.form-version"
+STATUS = "status:"
 FIELD = "_version"
 
 
@@ -41,6 +42,9 @@ def fingerprint(form, formsets: dict) -> dict[str, str]:
     """What an unbound form and its formsets show from the stored rows, one digest per field and
     one per formset (its rows and their values)."""
     parts = {name: _digest(form.initial.get(name, field.initial)) for name, field in form.fields.items()}
+    # A status change (a pilot started) changes what may be edited: it is part of the version.
+    if hasattr(getattr(form, "instance", None), "status"):
+        parts[STATUS] = _digest(form.instance.status)
     for prefix, formset in formsets.items():
         rows = sorted(
             (str(f.instance.pk), sorted((n, _digest(f.initial.get(n, f.fields[n].initial))) for n in f.fields))
@@ -74,7 +78,9 @@ class Conflict(Exception):
         """In words, with the stored values: `form` and `formsets` are built from the stored rows."""
         parts = []
         for name in self.changed:
-            if name.startswith("formset:"):
+            if name == STATUS:
+                parts.append(f"it is now {form.instance.get_status_display().lower()}")
+            elif name.startswith("formset:"):
                 formset = formsets.get(name.removeprefix("formset:"))
                 parts.append(f"{getattr(formset, 'legend', 'the rows below').split(' (')[0]} changed")
             elif name in form.fields:

@@ -1,7 +1,7 @@
 from django import forms
 from django.forms import inlineformset_factory
 
-from config.fields import FORMSET_LIMITS, ModelForm
+from config.fields import FORMSET_LIMITS, IdsChoiceField, ModelForm
 from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import WorkItem
 from vendors.models import Provider
@@ -107,12 +107,12 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class PilotCreateForm(ModelForm):
     """Plans a pilot through `pilot_create`, which checks the rules across rows."""
 
-    work_items = forms.ModelMultipleChoiceField(
+    work_items = IdsChoiceField(
         queryset=WorkItem.objects.filter(status__in=PILOTABLE_WORK_ITEMS).order_by("title"),
         help_text="One or two work items that passed their readiness check.",
     )
 
-    class Meta:
+    class Meta(ModelForm.Meta):
         model = Pilot
         fields = [
             "name",
@@ -146,7 +146,7 @@ class PilotEditForm(ModelForm):
     """The plan can change until the pilot starts; afterwards only its name and budget (the owner and
     the decision rule were agreed up front: an early decision is the owner's)."""
 
-    class Meta:
+    class Meta(ModelForm.Meta):
         model = Pilot
         fields = ["name", "owner", "starts_on", "ends_on", "volume_share", "budget", "decision_rule"]
         widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "decision_rule": forms.Textarea(attrs={"rows": 2})}

@@ -10,7 +10,7 @@ from .services import criteria_removal_problem, criteria_weight_problem
 
 
 class WorkItemForm(ModelForm):
-    class Meta:
+    class Meta(ModelForm.Meta):
         model = WorkItem
         fields = [
             "title",

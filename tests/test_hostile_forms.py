@@ -123,3 +123,49 @@ def test_evidence_whose_name_does_not_match_its_content_is_refused(editor_client
     )
     response = editor_client.post(url, data)
     assert response.status_code == 200 and "content is PNG but its name ends in .pdf" in response.content.decode()
+
+
+def test_related_id_fields_of_the_model_forms_check_their_range():
+    from config.fields import IdChoiceField, IdsChoiceField
+    from pilots.forms import PilotCreateForm
+    from scope.forms import WorkItemForm
+    from vendors.forms import ProviderForm
+
+    for form in (ProviderForm(), WorkItemForm(), PilotCreateForm()):
+        for name, field in form.fields.items():
+            if hasattr(field, "queryset"):
+                assert isinstance(field, IdChoiceField | IdsChoiceField), (type(form).__name__, name)
+    form = ProviderForm(data={"name": "X", "headquarters_country": "GB", "languages": ["99999999999999999999"]})
+    assert not form.is_valid() and "languages" in form.errors
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Bos\u034fton", "Boston"),
+        ("Atlas\u00a0Insight  Partners", "Atlas Insight Partners"),
+        ("Bogota\u0301", "Bogotá"),
+        ("Cost\ufe0f", "Cost"),
+        ("\u3164Acme\u2800", "Acme"),
+        ("Line\u2028break", "Line break"),
+    ],
+)
+def test_names_that_would_look_the_same_are_stored_the_same(typed, stored):
+    from config.fields import one_line
+
+    assert one_line(typed) == stored
+
+
+def test_a_pilot_started_while_its_edit_form_was_open_is_a_conflict(editor_client):
+    import datetime
+
+    from django.utils import timezone
+
+    pilot = PilotFactory(status=PilotStatus.PLANNED, ends_on=timezone.localdate() + datetime.timedelta(weeks=8))
+    PilotMetricFactory(pilot=pilot, name="Accuracy")
+    url = reverse("pilots:pilot-edit", args=[pilot.pk])
+    opened = form_data(editor_client.get(url))
+    pilot.status = PilotStatus.RUNNING  # started by someone else meanwhile
+    type(pilot).objects.filter(pk=pilot.pk).update(status=PilotStatus.RUNNING)
+    response = editor_client.post(url, {**opened, "volume_share": "30"})
+    assert response.status_code == 409 and "it is now running" in response.content.decode()

@@ -15,7 +15,7 @@ class ProviderForm(ModelForm):
 
     website = forms.URLField(required=False, assume_scheme="https")
 
-    class Meta:
+    class Meta(ModelForm.Meta):
         model = Provider
         fields = [
             "name",

@@ -134,7 +134,8 @@ class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):
 
     def render_to_response(self, context, **kwargs):
         if self.request.GET.get("_export") in self.export_formats:
-            table = self.get_table(**self.get_table_kwargs())
+            # The table the list built already holds the filtered, sorted queryset the export streams.
+            table = context[self.context_table_name]
             filename = f"{self.model._meta.verbose_name_plural.replace(' ', '-')}.csv"
             return csv_response(table, filename, self.get_table_kwargs())
         return super().render_to_response(context, **kwargs)

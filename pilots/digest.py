@@ -9,7 +9,6 @@ recorded and never stops the others.
 
 import datetime
 import logging
-import smtplib
 from dataclasses import dataclass, field
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -28,18 +27,13 @@ from vendors.models import ProviderCertification
 from .choices import FlagKind
 from .gate import GateAnswer, pilots_ready_to_expand
 from .models import DigestDelivery, Flag, Pilot
+from .notifications import SERVER_DOWN, STALE_CLAIM
 from .periods import period_start
 from .selectors import decisions_due, expiring_certifications, portfolio_counts
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a sender that died: one send takes at most EMAIL_TIMEOUT.
-STALE_CLAIM = datetime.timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
 MAX_ATTEMPTS = 100  # every five minutes: more than a working day of mail-server outage
-
-# The mail server cannot be reached: stop this run (the resume job tries again in minutes) rather
-# than wait out the timeout once per person.
-SERVER_DOWN = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError)
 
 
 def week_start_for(moment: datetime.datetime | None = None) -> datetime.date:

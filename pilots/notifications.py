@@ -4,12 +4,14 @@ The evaluation records one pending `OwnerAlert` per owner in the transaction tha
 (`record_owner_alerts`), so the email exists as soon as the flags do. A sweep sends what is
 pending (`send_pending_owner_alerts`): each alert is claimed by a conditional UPDATE before it is
 sent and marked sent after, so two sweeps never send it twice; a claim left by a worker that died
-is taken again after `ALERT_STALE_CLAIM`. The one message that can repeat is the one whose
+is taken again after `STALE_CLAIM`. The one message that can repeat is the one whose
 sender died between the mail server's acceptance and the mark.
 """
 
 import datetime
 import logging
+import smtplib
+import socket
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -23,7 +25,20 @@ from .models import Flag, OwnerAlert
 
 logger = logging.getLogger(__name__)
 
-ALERT_STALE_CLAIM = datetime.timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
+# Shared by both outboxes (these alerts and the weekly digest): a claim older than this belongs to
+# a sender that died (one send takes at most EMAIL_TIMEOUT) ...
+STALE_CLAIM = datetime.timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
+# ... and these errors mean the mail server cannot be reached: the run stops and the next one tries
+# again, rather than waiting out the timeout once per message. Any other failure is that message's.
+# (Not OSError as such: every SMTP error is one, a refused recipient included.)
+SERVER_DOWN = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+)
 MAX_ATTEMPTS = 2000  # a sweep a minute: more than a day of mail-server outage before it is given up
 
 
@@ -62,7 +77,7 @@ def sendable_alerts(now: datetime.datetime | None = None):
     """Pending alerts nobody holds: never claimed, or claimed by a sender that did not finish."""
     now = now or timezone.now()
     return OwnerAlert.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - ALERT_STALE_CLAIM),
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM),
         status=OwnerAlert.Status.PENDING,
         attempts__lt=MAX_ATTEMPTS,
     )
@@ -71,19 +86,20 @@ def sendable_alerts(now: datetime.datetime | None = None):
 def send_pending_owner_alerts(*, limit: int = 500) -> dict[str, int]:
     """Send every sendable alert (oldest first, at most `limit`); returns counts."""
     ids = list(sendable_alerts().order_by("created_at").values_list("pk", flat=True)[:limit])
-    counts = {"sent": 0, "dropped": 0, "failed": 0, "taken": 0}
+    counts = {"sent": 0, "dropped": 0, "failed": 0, "taken": 0, "unreachable": 0}
     connection = get_connection()
     for alert_id in ids:
         outcome = send_owner_alert(alert_id=alert_id, connection=connection)
         counts[outcome] += 1
-        if outcome == "failed":
-            break  # the mail server is not taking mail: the next sweep, a minute on, tries again
+        if outcome == "unreachable":
+            break  # the next sweep, a minute on, tries again
     return counts
 
 
 def send_owner_alert(*, alert_id: int, connection=None) -> str:
     """Claim one alert, send it, mark it: 'sent', 'dropped' (nobody or nothing to tell), 'failed'
-    (given back for the next sweep) or 'taken' (another sender holds it)."""
+    (this message refused; given back for the next sweep), 'unreachable' (the mail server; given
+    back too) or 'taken' (another sender holds it)."""
     now = timezone.now()
     if not sendable_alerts(now).filter(pk=alert_id).update(claimed_at=now, attempts=F("attempts") + 1):
         return "taken"
@@ -107,7 +123,7 @@ def send_owner_alert(*, alert_id: int, connection=None) -> str:
     except Exception as error:  # a mail server problem: give the claim back for the next sweep
         logger.warning("Owner alert %s failed: %s", alert_id, error.__class__.__name__)
         mine.update(claimed_at=None, last_error=f"{error.__class__.__name__}: {error}"[:500])
-        return "failed"
+        return "unreachable" if isinstance(error, SERVER_DOWN) else "failed"
     sent_at = timezone.now()
     with transaction.atomic():
         if mine.update(status=OwnerAlert.Status.SENT, sent_at=sent_at, last_error=""):

@@ -269,7 +269,7 @@ def test_critical_flags_are_recorded_in_the_outbox_and_sent_once(django_capture_
 
 
 def test_an_alert_whose_sender_died_is_sent_by_the_next_sweep(mailoutbox, settings):
-    from pilots.notifications import ALERT_STALE_CLAIM, send_pending_owner_alerts
+    from pilots.notifications import STALE_CLAIM, send_pending_owner_alerts
 
     pilot = running_pilot(today=TODAY, weeks_running=3)
     measure(metric(pilot, critical=True), today=TODAY, weeks_ago=1, value="80")
@@ -277,7 +277,7 @@ def test_an_alert_whose_sender_died_is_sent_by_the_next_sweep(mailoutbox, settin
     alert = OwnerAlert.objects.get()
     OwnerAlert.objects.filter(pk=alert.pk).update(claimed_at=timezone.now())  # a sender holds it now
     assert send_pending_owner_alerts()["sent"] == 0
-    OwnerAlert.objects.filter(pk=alert.pk).update(claimed_at=timezone.now() - ALERT_STALE_CLAIM * 2)  # it died
+    OwnerAlert.objects.filter(pk=alert.pk).update(claimed_at=timezone.now() - STALE_CLAIM * 2)  # it died
     assert send_pending_owner_alerts()["sent"] == 1
     assert [m.subject for m in mailoutbox] == [f"Critical flag on {pilot.name}: Target missed"]
 
@@ -389,3 +389,25 @@ def test_two_concurrent_runs_make_no_duplicate_flags():
     # metric was never measured.
     assert Flag.objects.open().count() == 60
     assert sum(r.opened for r in results) == 60
+
+
+def test_a_refused_recipient_does_not_hold_up_the_other_owners_alerts(settings):
+    from pilots.notifications import send_pending_owner_alerts
+    from tests.factories import UserFactory
+    from tests.smtp import smtp_server
+
+    bounced = running_pilot(today=TODAY, weeks_running=3, owner=UserFactory(username="bo", email="bounce@example.com"))
+    measure(metric(bounced, critical=True), today=TODAY, weeks_ago=1, value="80")
+    evaluate_pilots(today=TODAY)  # the refused owner's alert is the oldest
+    fine = running_pilot(today=TODAY, weeks_running=3)
+    measure(metric(fine, critical=True), today=TODAY, weeks_ago=1, value="80")
+    evaluate_pilots(today=TODAY)
+    with smtp_server() as (mailbox, port):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        counts = send_pending_owner_alerts()
+    assert (counts["failed"], counts["sent"]) == (1, 1)
+    assert [m["To"] for m in mailbox.messages] == [fine.owner.email]
+    assert OwnerAlert.objects.get(owner__username="bo").status == OwnerAlert.Status.PENDING  # tried again later

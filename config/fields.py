@@ -7,17 +7,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-# Characters that reorder or hide text (U+202E makes "exe.pdf" read "fdp.exe"), and line breaks
-# and other control characters that have no place in a one-line name.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-# Joiners shape Arabic and Indic names; every other format character (zero-width spaces, the
-# word joiner, soft hyphens, byte-order marks, bidi controls) only hides what a name says.
+# Joiners shape Arabic and Indic names; every other format character (bidi controls such as
+# U+202E, which makes "exe.pdf" read "fdp.exe", zero-width spaces, the word joiner, soft hyphens,
+# byte-order marks) only hides what a name says, and so do control characters.
 KEPT_FORMAT = frozenset("\u200c\u200d")
+# Line breaks and tabs count as spaces (str.split() below treats them so); other controls go.
 BREAKS = frozenset("\t\r\n\u2028\u2029\x85")
-
-
 # Letters and marks that print as nothing (a grapheme joiner, variation selectors, Hangul and
 # Braille blanks): two names differing only by them would look the same.
 BLANKS = frozenset(
@@ -29,13 +24,12 @@ BLANKS = frozenset(
 
 def one_line(text: str) -> str:
     """`text` in its composed form (NFC: "a" + combining acute is "á"), without invisible format,
-    control or blank characters, every run of spaces (no-break ones included) one space, trimmed."""
+    control or blank characters, every run of spaces (no-break ones and line breaks included) one
+    space, trimmed."""
     kept = "".join(
-        " " if ch in BREAKS else ch
+        ch
         for ch in unicodedata.normalize("NFC", text)
-        if ch in BREAKS
-        or ch in KEPT_FORMAT
-        or (ch not in BIDI_CONTROLS and ch not in BLANKS and unicodedata.category(ch) not in {"Cc", "Cf"})
+        if ch in BREAKS or ch in KEPT_FORMAT or (ch not in BLANKS and unicodedata.category(ch) not in {"Cc", "Cf"})
     )
     return " ".join(kept.split())
 

@@ -22,6 +22,7 @@ from config.viewsets import (
     add_errors,
     positive_int,
     redirect_back,
+    unique_rule_message,
 )
 from vendors.models import Provider, ProviderCertification
 
@@ -382,13 +383,10 @@ class CriteriaEditView(PermissionRequiredMixin, View):
                 stored = CriteriaFormSet(instance=item, prefix="criteria")
                 formset._non_form_errors = formset.error_class([conflict.message(forms.Form(), {"criteria": stored})])
                 return self.render(item, formset, status=409)
-            except (ValidationError, IntegrityError) as error:
-                message = (
-                    error.messages[0]
-                    if isinstance(error, ValidationError)
-                    else "Two criteria cannot have the same name."
-                )
-                formset._non_form_errors = formset.error_class([message])
+            except ValidationError as error:
+                formset._non_form_errors = formset.error_class(error.messages[:1])
+            except IntegrityError as error:  # two criteria renamed into each other's names
+                formset._non_form_errors = formset.error_class([unique_rule_message(error)])
             else:
                 messages.success(request, "Criteria and weights saved.")
                 return redirect("scope:workitem-compare", item.pk)

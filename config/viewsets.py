@@ -189,12 +189,14 @@ class FormsetsMixin:
                 "submission", posted if versions.submission_reason(posted) else versions.new_submission()
             )
         if obj is not None and obj.pk and "version" not in context:
-            posted = self.request.POST.get(versions.FIELD) if self.request.method == "POST" else None
             # A form shown again with errors keeps the version it was opened with, so a change
             # saved meanwhile by someone else is still noticed when it is saved.
-            context["version"] = posted or versions.sign(
-                versions.fingerprint(*self.stored_form_and_formsets(type(obj).objects.get(pk=obj.pk)))
-            )
+            version = self.request.POST.get(versions.FIELD) if self.request.method == "POST" else None
+            if not version:
+                # On a POST the form has copied its values onto `obj`: read the stored row again.
+                stored = obj if self.request.method == "GET" else type(obj).objects.get(pk=obj.pk)
+                version = versions.sign(versions.fingerprint(*self.stored_form_and_formsets(stored)))
+            context["version"] = version
         return context
 
     def post(self, request, *args, **kwargs):

@@ -43,3 +43,11 @@ def smtp_server():
         yield mailbox, port
     finally:
         controller.stop()
+
+
+def send_mail_through(settings, port: int) -> None:
+    """Point the `settings` fixture's email at the SMTP server on `port`, plainly."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""

@@ -2,11 +2,8 @@
 overwriting it, and may then save on purpose; double submits end in a clear message, never a 500."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +11,7 @@ from scope.models import EvaluationCriterion
 from tests.conftest import logged_in_client
 from tests.factories import PilotFactory, ProviderFactory, UserFactory, WorkItemFactory
 from tests.support.forms import form_data
+from tests.support.races import clients_of, race
 from vendors.models import Provider
 
 pytestmark = pytest.mark.django_db
@@ -57,41 +55,19 @@ def test_the_second_save_sees_the_first_instead_of_overwriting_it(two_editors, u
     assert first in values and second in values
 
 
-def _race(requests: list, *, rounds: int = 1):
-    """Send the requests from threads at the same moment; returns their status codes."""
-    statuses, barrier = [], threading.Barrier(len(requests))
-
-    def run(send):
-        try:
-            barrier.wait(5)
-            statuses.append(send())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(send,)) for send in requests]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return statuses
-
-
 @pytest.mark.django_db(transaction=True)
 def test_double_submits_of_creating_forms_never_fail():
-    user = UserFactory(username="dora", groups=["editor"])
-    clients = [Client(raise_request_exception=False) for _ in range(6)]
-    for c in clients:
-        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    clients = clients_of(UserFactory(username="dora", groups=["editor"]), 6)
     url = reverse("vendors:provider-add")
     data = form_data(clients[0].get(url))
     data.update({"name": "Twin Submit Ltd", "headquarters_country": "GB", "website": "", "description": ""})
-    statuses = _race([lambda c=c: c.post(url, data).status_code for c in clients])
+    statuses = race([lambda c=c: c.post(url, data).status_code for c in clients])
     assert 500 not in statuses, statuses
     assert Provider.objects.filter(name="Twin Submit Ltd").count() == 1
     assert statuses == [302] * len(clients), statuses  # the repeats land on the provider the first created
     # Without the form's submission mark (a script), the unique name still turns the repeats away.
     bare = {k: v for k, v in data.items() if k != "_submission"} | {"name": "Bare Twin Ltd"}
-    statuses = _race([lambda c=c: c.post(url, bare).status_code for c in clients])
+    statuses = race([lambda c=c: c.post(url, bare).status_code for c in clients])
     assert sorted(statuses) == [200] * (len(clients) - 1) + [302], statuses
     assert Provider.objects.filter(name="Bare Twin Ltd").count() == 1
 
@@ -101,16 +77,12 @@ def test_a_double_submitted_work_item_is_created_once():
     from scope.models import WorkItem
 
     user = UserFactory(username="dbl", groups=["editor"])
-    clients = []
-    for _ in range(5):
-        c = Client(raise_request_exception=False)
-        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        clients.append(c)
+    clients = clients_of(user, 5)
     url = reverse("scope:workitem-add")
     data = form_data(clients[0].get(url))
     assert len(data["_submission"]) == 32
     data.update({"title": "Supplier invoice validation for the Leeds plant", "description": "x"})
-    statuses = _race([lambda c=c: c.post(url, data).status_code for c in clients])
+    statuses = race([lambda c=c: c.post(url, data).status_code for c in clients])
     assert 500 not in statuses, statuses
     assert WorkItem.objects.filter(title="Supplier invoice validation for the Leeds plant").count() == 1
     assert statuses == [302] * len(clients), statuses
@@ -122,12 +94,7 @@ def test_concurrent_criteria_edits_never_leave_weights_off_100():
     EvaluationCriterion.objects.filter(work_item=item).delete()
     for name, weight in [("Cost", 50), ("Quality", 50)]:
         EvaluationCriterion.objects.create(work_item=item, name=name, weight=weight)
-    users = [UserFactory(username=f"crit{i}", groups=["editor"]) for i in range(2)]
-    clients = []
-    for u in users:
-        c = Client(raise_request_exception=False)
-        c.force_login(u, backend="django.contrib.auth.backends.ModelBackend")
-        clients.append(c)
+    clients = [clients_of(UserFactory(username=f"crit{i}", groups=["editor"]), 1)[0] for i in range(2)]
     url = reverse("scope:workitem-criteria", args=[item.pk])
     forms = [form_data(c.get(url)) for c in clients]
     # One moves 5 points to cost, the other adds a 5-point criterion: each totals 100 on its own.
@@ -140,9 +107,7 @@ def test_concurrent_criteria_edits_never_leave_weights_off_100():
         f"criteria-{rows - 1}-weight": "5",
         f"criteria-{rows - 1}-basis": "manual",
     }
-    statuses = _race(
-        [lambda: clients[0].post(url, first).status_code, lambda: clients[1].post(url, second).status_code]
-    )
+    statuses = race([lambda: clients[0].post(url, first).status_code, lambda: clients[1].post(url, second).status_code])
     assert 500 not in statuses, statuses
     assert sorted(statuses) == [302, 409], statuses
     assert sum(EvaluationCriterion.objects.filter(work_item=item).values_list("weight", flat=True)) == 100
@@ -155,15 +120,11 @@ def test_double_submits_of_adding_a_candidate_scoring_and_planning_a_pilot_never
     from tests.factories import CandidateFactory
 
     user = UserFactory(username="swift", groups=["editor"])
-    clients = []
-    for _ in range(6):
-        c = Client(raise_request_exception=False)
-        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        clients.append(c)
+    clients = clients_of(user, 6)
     item = WorkItemFactory(status=WorkItemStatus.READY)
     provider = ProviderFactory()
     add = reverse("scope:candidate-add", args=[item.pk])
-    statuses = _race([lambda c=c: c.post(add, {"provider": provider.pk}).status_code for c in clients])
+    statuses = race([lambda c=c: c.post(add, {"provider": provider.pk}).status_code for c in clients])
     assert statuses == [302] * len(clients), statuses
     assert Candidate.objects.filter(work_item=item, provider=provider).count() == 1
 
@@ -177,7 +138,7 @@ def test_double_submits_of_adding_a_candidate_scoring_and_planning_a_pilot_never
     )
     score = reverse("scope:candidate-score", args=[candidate.pk])
     data = {f"value_{criterion.pk}": "4", f"comment_{criterion.pk}": "Good references"}
-    statuses = _race([lambda c=c: c.post(score, data).status_code for c in clients])
+    statuses = race([lambda c=c: c.post(score, data).status_code for c in clients])
     assert statuses == [302] * len(clients), statuses
     assert Score.objects.filter(candidate=candidate, criterion=criterion, evaluator=user).count() == 1
 
@@ -192,7 +153,7 @@ def test_double_submits_of_adding_a_candidate_scoring_and_planning_a_pilot_never
             "volume_share": "10",
         }
     )
-    statuses = _race([lambda c=c: c.post(plan, form).status_code for c in clients])
+    statuses = race([lambda c=c: c.post(plan, form).status_code for c in clients])
     assert 500 not in statuses, statuses
     from pilots.models import Pilot
 

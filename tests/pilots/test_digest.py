@@ -28,7 +28,7 @@ from pilots.models import DigestDelivery, DigestPreference, Flag
 from pilots.selectors import portfolio_counts
 from tests.conftest import logged_in_client
 from tests.factories import CertificationTypeFactory, FlagFactory, ProviderCertificationFactory, UserFactory
-from tests.smtp import smtp_server
+from tests.smtp import send_mail_through, smtp_server
 from tests.worker import celery_worker, wait_for
 
 from .helpers import measure_weeks, metric, running_pilot
@@ -199,10 +199,7 @@ def test_exactly_once_when_two_runs_overlap(portfolio):
 def test_a_failing_recipient_never_stops_the_others(portfolio, settings):
     UserFactory(username="bouncer", email="bounce@example.com")
     with smtp_server() as (mailbox, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        send_mail_through(settings, port)
         run = send_weekly_digests()
         assert run.sent == 2 and len(run.failed_user_ids) == 1
         assert len(mailbox.to("olivia@example.com")) == 1 and len(mailbox.to("oscar@example.com")) == 1

@@ -394,7 +394,7 @@ def test_two_concurrent_runs_make_no_duplicate_flags():
 def test_a_refused_recipient_does_not_hold_up_the_other_owners_alerts(settings):
     from pilots.notifications import send_pending_owner_alerts
     from tests.factories import UserFactory
-    from tests.smtp import smtp_server
+    from tests.smtp import send_mail_through, smtp_server
 
     bounced = running_pilot(today=TODAY, weeks_running=3, owner=UserFactory(username="bo", email="bounce@example.com"))
     measure(metric(bounced, critical=True), today=TODAY, weeks_ago=1, value="80")
@@ -403,10 +403,7 @@ def test_a_refused_recipient_does_not_hold_up_the_other_owners_alerts(settings):
     measure(metric(fine, critical=True), today=TODAY, weeks_ago=1, value="80")
     evaluate_pilots(today=TODAY)
     with smtp_server() as (mailbox, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        send_mail_through(settings, port)
         counts = send_pending_owner_alerts()
     assert (counts["failed"], counts["sent"]) == (1, 1)
     assert [m["To"] for m in mailbox.messages] == [fine.owner.email]

@@ -4,7 +4,6 @@ a correction is confirmed against the recorded value, and double submits record 
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,7 +12,7 @@ from pilots.periods import last_complete_period
 from tests.conftest import logged_in_client
 from tests.factories import UserFactory
 from tests.support.forms import form_data
-from tests.test_concurrent_edits import _race
+from tests.support.races import clients_of, race
 
 from .helpers import metric, running_pilot
 
@@ -77,13 +76,9 @@ def test_a_stale_confirmation_is_asked_again():
 def test_double_submits_of_a_new_period_record_one_value_and_never_fail():
     accuracy, period, url = new_pilot()
     user = UserFactory(username="quick", groups=["editor"])
-    clients = []
-    for _ in range(8):
-        c = Client(raise_request_exception=False)
-        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        clients.append(c)
+    clients = clients_of(user, 8)
     data = {"period": period.isoformat(), f"value_{accuracy.pk}": "97.5", f"samples_{accuracy.pk}": "300"}
-    statuses = _race([lambda c=c: c.post(url, data).status_code for c in clients])
+    statuses = race([lambda c=c: c.post(url, data).status_code for c in clients])
     assert statuses == [302] * len(clients), statuses
     assert Measurement.objects.filter(metric=accuracy).count() == 1
     assert Measurement.objects.get().history.count() == 1  # one record, no "corrections" to itself

@@ -61,20 +61,7 @@ def test_queuing_an_evaluation_on_a_frozen_broker_gives_up_in_seconds_and_evalua
         "import time; from pilots.tasks import queue_pilot_evaluation; t = time.monotonic(); "
         f"queue_pilot_evaluation({pilot.pk}); print('took', round(time.monotonic() - t, 2))"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": frozen_broker,
-    }
-    done = subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _run_in_deployed_process(script, frozen_broker)
     assert done.returncode == 0, done.stderr[-2000:]
     took = float(done.stdout.split("took")[-1])
     assert took < 8, took  # about 3 s with the default one-second timeouts and one retry

@@ -19,7 +19,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from . import versions
-from .exports import csv_response
+from .exports import export_response
 from .fields import MAX_ID, delete_unreferenced_file
 
 MAX_PER_PAGE = 100
@@ -108,7 +108,7 @@ def redirect_back(request, target: str | None, fallback: str) -> HttpResponseRed
 
 
 class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):
-    """A django-tables2 table with a django-filter form, sorting, pagination and CSV export.
+    """A django-tables2 table with a django-filter form, sorting, pagination and CSV/XLSX export.
 
     Page and page size are bounded before the table reads them; an export format that is not
     offered is a 400; the export streams exactly the rows the filtered, sorted list shows."""
@@ -117,14 +117,15 @@ class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):
     # The table paginates (and answers a page past the end with the last one); the list view
     # itself must not paginate again, or a valid table page could be a 404.
     table_pagination = {"per_page": 25}
-    export_formats = ("csv",)
+    export_formats = ("csv", "xlsx")
     title = ""
     add_url_name = ""
 
     def get(self, request, *args, **kwargs):
         export_format = request.GET.get("_export")
         if export_format is not None and export_format not in self.export_formats:
-            return HttpResponseBadRequest("This list exports as CSV only.")
+            offered = " or ".join(name.upper() for name in self.export_formats)
+            return HttpResponseBadRequest(f"This list exports as {offered} only.")
         query = request.GET.copy()
         for name, upper in (("page", 10**6), ("per_page", MAX_PER_PAGE)):
             if name in query and positive_int(query[name], upper=upper) is None:
@@ -133,11 +134,16 @@ class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):
         return super().get(request, *args, **kwargs)
 
     def render_to_response(self, context, **kwargs):
-        if self.request.GET.get("_export") in self.export_formats:
-            # The table the list built already holds the filtered, sorted queryset the export streams.
-            table = context[self.context_table_name]
-            filename = f"{self.model._meta.verbose_name_plural.replace(' ', '-')}.csv"
-            return csv_response(table, filename, self.get_table_kwargs())
+        export_format = self.request.GET.get("_export")
+        if export_format in self.export_formats:
+            # The table the list built already holds the filtered, sorted queryset the export reads.
+            return export_response(
+                export_format,
+                context[self.context_table_name],
+                name=self.model._meta.verbose_name_plural.replace(" ", "-"),
+                title=context["title"],
+                table_kwargs=self.get_table_kwargs(),
+            )
         return super().render_to_response(context, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -18,15 +18,18 @@ from .periods import first_period, period_start
 from .rules import value_problem
 
 
-def measurement_problems(*, metric: PilotMetric, period: datetime.date) -> dict[str, str]:
-    """Field errors that stop a measurement from being recorded (used by the service and by forms)."""
+def measurement_problems(
+    *, metric: PilotMetric, period: datetime.date, today: datetime.date | None = None
+) -> dict[str, str]:
+    """Field errors that stop a measurement from being recorded (used by the services and by forms)."""
     pilot = metric.pilot
+    today = today or timezone.localdate()
     if pilot.status not in RECORDABLE:
         return {
             "metric": f"'{pilot}' is {pilot.get_status_display().lower()}; measurements are recorded while it runs."
         }
     start = period_start(period, metric.cadence)
-    if start > period_start(timezone.localdate(), metric.cadence):
+    if start > period_start(today, metric.cadence):
         return {"period_start": "That period has not started yet."}
     if start < first_period(pilot.starts_on, metric.cadence):
         return {"period_start": f"That period is before the pilot started ({day(pilot.starts_on)})."}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from config.fields import TextLine, validate_sensible_date
+from config.imports import ImportRecord
 from scope.choices import Cadence, Direction
 from scope.models import Candidate, WorkItem
 from vendors.choices import ProviderStatus
@@ -395,3 +396,15 @@ class DigestDelivery(models.Model):
 
     def __str__(self):
         return f"Digest for {self.user} — week of {self.week_start}"
+
+
+class MeasurementImport(ImportRecord):
+    """A spreadsheet of a pilot's measurements, previewed and then applied (or discarded)."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="imports")
+
+    class Meta(ImportRecord.Meta):
+        indexes = [models.Index(fields=["pilot", "-uploaded_at"], name="measurement_import_pilot_idx")]
+
+    def file_url(self) -> str:
+        return reverse("pilots:pilot-import-file", args=[self.pilot_id, self.pk])

@@ -5,6 +5,7 @@ answer everywhere.
 """
 
 import datetime
+import re
 
 from django.conf import settings
 
@@ -142,3 +143,46 @@ def describe_periods(starts: list[datetime.date], cadence: str) -> str:
         names = [day(start) for start in starts]
         noun = "weeks"
     return f"{noun} of {', '.join(names[:-1])} and {names[-1]}"
+
+
+ISO_WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
+ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def period_label(start: datetime.date, cadence: str) -> str:
+    """How a spreadsheet names a period: 2026-W45 for a week, 2026-11 for a month."""
+    if cadence == Cadence.MONTHLY:
+        return f"{start:%Y-%m}"
+    year, week, _ = start.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def parse_period(text: str, cadence: str) -> datetime.date:
+    """The start of the period a spreadsheet cell names: any date in it (2026-11-04 or 4/11/2026),
+    an ISO week (2026-W45) for a weekly metric, a month (2026-11) for a monthly one."""
+    text = text.strip()
+    try:
+        if match := ISO_WEEK.fullmatch(text):
+            if cadence == Cadence.MONTHLY:
+                raise ValueError(
+                    f"'{text}' is a week, but this metric is reported monthly: give the month, e.g. 2026-11"
+                )
+            return datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        if match := ISO_MONTH.fullmatch(text):
+            if cadence == Cadence.WEEKLY:
+                raise ValueError(
+                    f"'{text}' is a month, but this metric is reported weekly: give the week, e.g. 2026-W45"
+                )
+            return datetime.date(int(match[1]), int(match[2]), 1)
+        if match := DAY_MONTH_YEAR.fullmatch(text):
+            found = datetime.date(int(match[3]), int(match[2]), int(match[1]))
+        else:
+            found = datetime.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
+    except ValueError as error:
+        if "reported" in str(error):
+            raise
+        raise ValueError(
+            f"'{text}' is not a period: give a date (2026-11-02), a week (2026-W45) or a month (2026-11)"
+        ) from None
+    return period_start(found, cadence)

@@ -10,6 +10,18 @@ urlpatterns = [
     path("pilots/<int:pk>/", views.PilotDetailView.as_view(), name="pilot-detail"),
     path("pilots/<int:pk>/edit/", views.PilotEditView.as_view(), name="pilot-edit"),
     path("pilots/<int:pk>/measurements/", views.MeasurementEntryView.as_view(), name="pilot-measurements"),
+    path("pilots/<int:pk>/import/", views.MeasurementImportView.as_view(), name="pilot-import"),
+    path("pilots/<int:pk>/import/template/", views.measurement_template, name="pilot-import-template"),
+    path(
+        "pilots/<int:pk>/import/<int:record_pk>/",
+        views.MeasurementImportPreviewView.as_view(),
+        name="pilot-import-preview",
+    ),
+    path(
+        "pilots/<int:pk>/import/<int:record_pk>/file/",
+        views.MeasurementImportFileView.as_view(),
+        name="pilot-import-file",
+    ),
     path("pilots/<int:pk>/actions/<str:action>/", views.PilotActionView.as_view(), name="pilot-action"),
     path("flags/", views.FlagListView.as_view(), name="flag-list"),
     path("flags/<int:pk>/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +17,7 @@ from django.views import View
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView
 
+from config.imports import ImportFileView, ImportPreviewView, ImportView
 from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView, add_errors, positive_int, redirect_back
 from scope.choices import Cadence
 
@@ -33,8 +34,9 @@ from .forms import (
     action_form,
 )
 from .gate import expansion_gate, metric_proofs, pilots_ready_to_expand
+from .imports import MeasurementImportFlow, template_response
 from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE, UNDER_WAY
-from .models import DigestPreference, Flag, Pilot
+from .models import DigestPreference, Flag, MeasurementImport, Pilot
 from .periods import last_complete_period
 from .selectors import decisions_due, expiring_certifications, metric_overviews, portfolio_counts
 from .tables import FlagTable, PilotTable
@@ -124,6 +126,7 @@ class PilotDetailView(ObjectDetailView):
             not_started=pilot.status in NOT_STARTED,
             can_measure=user.has_perm("pilots.add_measurement") and pilot.status in RECORDABLE,
             history=pilot.history.select_related("history_user")[:20],
+            imports=pilot.imports.filter(status=MeasurementImport.Status.APPLIED).select_related("uploaded_by")[:10],
         )
         return context
 
@@ -341,3 +344,35 @@ def digest_preview(request, user_id: int):
     if request.GET.get("format") == "text":
         return HttpResponse(message.body, content_type="text/plain; charset=utf-8")
     return render(request, "pilots/digest_preview.html", {"person": person, "message": message, "html": html})
+
+
+# --- Imports ----------------------------------------------------------------------------------
+
+
+class MeasurementImportView(ImportView):
+    flow = MeasurementImportFlow()
+
+
+class MeasurementImportPreviewView(ImportPreviewView):
+    flow = MeasurementImportFlow()
+
+
+class MeasurementImportFileView(ImportFileView):
+    flow = MeasurementImportFlow()
+    permission_required = ("pilots.view_measurementimport",)
+
+    def get_permission_required(self):
+        return self.permission_required
+
+
+@login_required
+@require_GET
+def measurement_template(request, pk: int):
+    """The pilot's spreadsheet template: one row per period so far, one column per metric."""
+    if not request.user.has_perm("pilots.view_pilot"):
+        raise PermissionDenied
+    pilot = get_object_or_404(Pilot, pk=pk)
+    file_format = request.GET.get("format", "xlsx")
+    if file_format not in {"csv", "xlsx"}:
+        return HttpResponseBadRequest("The template comes as csv or xlsx.")
+    return template_response(pilot, file_format)

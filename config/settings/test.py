@@ -20,3 +20,4 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 STORAGES["evidence"]["OPTIONS"]["location"] = MEDIA_ROOT / "evidence"  # noqa: F405
 AXES_ENABLED = False
 SITE_URL = "http://testserver"
+STORAGES["imports"]["OPTIONS"]["location"] = MEDIA_ROOT / "imports"  # noqa: F405

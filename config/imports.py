@@ -1,0 +1,299 @@
+"""Spreadsheet imports in two steps, shared by every kind (a pilot's measurements, the vendor list).
+
+Upload: the file is read and checked (`config.spreadsheets`) and kept as a *previewed* import.
+Preview: every row planned as new, correction (old → new), unchanged or error, with its row number.
+Confirm: the file is read and planned again inside one transaction, refused when the plan is no
+longer what was previewed, and applied whole or not at all; the import is then kept as *applied*
+(who, when, the file, the counts) and listed on the page it belongs to.
+
+An `ImportFlow` says what one kind reads and writes; the views below are its configuration.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import models, transaction
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views import View
+
+from . import spreadsheets
+
+PREVIEW_LINES = 1000
+PENDING_LIFETIME = datetime.timedelta(days=1)
+
+
+def import_storage():
+    return storages["imports"]
+
+
+def import_upload_to(instance, filename: str) -> str:
+    # The person's file name is kept in `file_name`; the stored name is never guessable or theirs.
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"{instance._meta.model_name}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class ImportRecord(models.Model):
+    """An uploaded spreadsheet: previewed, then applied (kept with its counts and the file)."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        APPLIED = "applied", "Applied"
+
+    file = models.FileField(upload_to=import_upload_to, storage=import_storage, max_length=200)
+    file_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PREVIEWED)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    new_count = models.PositiveIntegerField(default=0)
+    corrected_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display().lower()} {self.uploaded_at:%Y-%m-%d %H:%M})"
+
+    def read(self) -> list[spreadsheets.Sheet]:
+        with self.file.open("rb") as stored:
+            return spreadsheets.read(ContentFile(stored.read(), name=self.file_name))
+
+
+@dataclass
+class PreviewLine:
+    row: int
+    outcome: str  # new, correction, unchanged, error
+    subject: str  # what the row is about: "Accuracy, week of 2 Nov 2026", a provider's name
+    detail: str  # old → new, or the reasons
+    sheet: str = ""
+
+
+class ImportFlow:
+    """One kind of import: its record model, what it reads, how it plans and applies."""
+
+    record_model: type[ImportRecord]
+    permission_required: tuple[str, ...] = ()
+    title = "Import"
+
+    def target(self, pk: int | None):
+        """The record the import belongs to (a pilot), or None for a list-wide import."""
+        return None
+
+    def records(self, target):
+        return self.record_model.objects.all()
+
+    def new_record(self, target, **fields) -> ImportRecord:
+        return self.record_model(**fields)
+
+    def refusal(self, target) -> str | None:
+        """Why nothing can be imported here now (a pilot that is not running), else None."""
+        return None
+
+    def plan(self, record: ImportRecord, sheets):
+        """An object with `counts`, `errors`, `fingerprint` and `lines()` (PreviewLine)."""
+        raise NotImplementedError
+
+    def apply(self, record: ImportRecord, *, by, expected: str):
+        """Plan again and write, in the caller's transaction; PlanChanged or ValidationError refuse."""
+        raise NotImplementedError
+
+    def done_url(self, target) -> str:
+        raise NotImplementedError
+
+    def templates(self, target) -> list[tuple[str, str]]:
+        """(label, url) of the templates to download."""
+        return []
+
+    def help_text(self, target) -> str:
+        return ""
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Spreadsheet (.csv or .xlsx)", widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"})
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        self.sheets = spreadsheets.read(upload)
+        upload.seek(0)
+        return upload
+
+
+class PlanChanged(Exception):
+    """What confirming would write is no longer what the person previewed."""
+
+    def __init__(self, plan):
+        super().__init__("The stored data changed since the preview.")
+        self.plan = plan
+
+
+class ImportView(PermissionRequiredMixin, View):
+    """Upload a file (GET: the form, the templates and the imports so far; POST: read and preview)."""
+
+    flow: ImportFlow
+
+    def get_permission_required(self):
+        return self.flow.permission_required
+
+    def get(self, request, pk: int | None = None):
+        target = self.flow.target(pk)
+        return self.render(target, UploadForm())
+
+    def post(self, request, pk: int | None = None):
+        target = self.flow.target(pk)
+        form = UploadForm(request.POST, request.FILES)
+        if refusal := self.flow.refusal(target):
+            form.is_valid()
+            form.errors.clear()
+            form.add_error(None, refusal)
+        if not form.is_valid():
+            return self.render(target, form, status=400)
+        upload = form.cleaned_data["file"]
+        with transaction.atomic():
+            discard_stale_previews(self.flow.record_model)
+            record = self.flow.new_record(
+                target, file_name=upload.name[:255], uploaded_by=request.user, status=ImportRecord.Status.PREVIEWED
+            )
+            record.file.save(upload.name, upload, save=False)
+            try:
+                record.save()
+            except Exception:
+                record.file.delete(save=False)  # nothing refers to it
+                raise
+        return HttpResponseRedirect(f"{request.path}{record.pk}/")
+
+    def render(self, target, form, status=200):
+        context = {
+            "flow": self.flow,
+            "target": target,
+            "form": form,
+            "templates": self.flow.templates(target),
+            "refusal": self.flow.refusal(target),
+            "help_text": self.flow.help_text(target),
+            "imports": self.flow.records(target).select_related("uploaded_by")[:20],
+            "back_url": self.flow.done_url(target),
+        }
+        return render(self.request, "generic/import_upload.html", context, status=status)
+
+
+class ImportPreviewView(PermissionRequiredMixin, View):
+    """The preview of a previewed import (GET) and its confirmation (POST)."""
+
+    flow: ImportFlow
+
+    def get_permission_required(self):
+        return self.flow.permission_required
+
+    def get_record(self, pk, record_pk) -> tuple[object, ImportRecord]:
+        target = self.flow.target(pk)
+        record = get_object_or_404(self.flow.records(target), pk=record_pk)
+        if record.status != ImportRecord.Status.PREVIEWED:
+            raise Http404("This import has been applied already.")
+        return target, record
+
+    def get(self, request, record_pk: int, pk: int | None = None):
+        target, record = self.get_record(pk, record_pk)
+        return self.render(target, record, self.plan(record))
+
+    def plan(self, record):
+        try:
+            return self.flow.plan(record, record.read())
+        except (ValidationError, FileNotFoundError) as error:
+            messages.error(self.request, f"{record.file_name}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+            return None
+
+    def post(self, request, record_pk: int, pk: int | None = None):
+        target, record = self.get_record(pk, record_pk)
+        if "discard" in request.POST:
+            discard(record)
+            messages.info(request, f"{record.file_name} was discarded; nothing was changed.")
+            return HttpResponseRedirect(self.flow.done_url(target))
+        try:
+            with transaction.atomic():
+                record = type(record).objects.select_for_update().get(pk=record.pk)
+                if record.status != ImportRecord.Status.PREVIEWED:
+                    raise Http404("This import has been applied already.")
+                plan = self.flow.apply(record, by=request.user, expected=request.POST.get("fingerprint", ""))
+                counts = plan.counts
+                record.status = ImportRecord.Status.APPLIED
+                record.applied_at = timezone.now()
+                record.new_count = counts["new"]
+                record.corrected_count = counts["correction"]
+                record.unchanged_count = counts["unchanged"]
+                record.save()
+        except PlanChanged as changed:
+            messages.warning(
+                request,
+                "The stored data changed since this preview, so nothing was applied: "
+                "check the preview again and confirm.",
+            )
+            return self.render(target, record, changed.plan, status=409)
+        except ValidationError as error:
+            messages.error(request, "Nothing was applied: " + " ".join(error.messages))
+            return self.render(target, record, self.plan(record), status=400)
+        messages.success(
+            request,
+            f"{record.file_name} applied: {record.new_count} new, {record.corrected_count} corrected, "
+            f"{record.unchanged_count} unchanged.",
+        )
+        return HttpResponseRedirect(self.flow.done_url(target))
+
+    def render(self, target, record, plan, status=200):
+        lines = plan.lines() if plan else []
+        order = {"error": 0, "correction": 1, "new": 2, "unchanged": 3}
+        lines = sorted(lines, key=lambda line: (order[line.outcome], line.sheet, line.row))
+        context = {
+            "flow": self.flow,
+            "target": target,
+            "record": record,
+            "plan": plan,
+            "lines": lines[:PREVIEW_LINES],
+            "hidden_lines": max(0, len(lines) - PREVIEW_LINES),
+            "back_url": self.flow.done_url(target),
+        }
+        return render(self.request, "generic/import_preview.html", context, status=status if plan else 400)
+
+
+class ImportFileView(PermissionRequiredMixin, View):
+    """The original file of an import, to those who may see the import; never a public URL."""
+
+    flow: ImportFlow
+
+    def get_permission_required(self):
+        return self.flow.permission_required
+
+    def get(self, request, record_pk: int, pk: int | None = None):
+        target = self.flow.target(pk)
+        record = get_object_or_404(self.flow.records(target), pk=record_pk)
+        try:
+            stored = record.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The file is no longer stored.") from None
+        return FileResponse(stored, as_attachment=True, filename=record.file_name)
+
+
+def discard(record: ImportRecord) -> None:
+    name = record.file.name
+    storage = record.file.storage
+    record.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def discard_stale_previews(model: type[ImportRecord]) -> None:
+    """Previews nobody confirmed within a day go, with their files."""
+    cutoff = timezone.now() - PENDING_LIFETIME
+    for record in model.objects.filter(status=ImportRecord.Status.PREVIEWED, uploaded_at__lt=cutoff)[:100]:
+        discard(record)

@@ -8,7 +8,7 @@ behind the service's back (the history is for reading: see `HistoryAdmin`).
 """
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -18,6 +18,8 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.lifecycle import Lifecycle
+from config.models import ApiToken
+from config.tokens import token_revoke
 from config.viewsets import ConfirmForm, add_errors, positive_int
 
 
@@ -206,3 +208,30 @@ def bulk_action(action: str, description: str):
     run.short_description = description
     run.allowed_permissions = ("change",)
     return run
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Administrators see every token (never its secret) and revoke any; tokens are created by
+    their owners on their own page."""
+
+    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "id"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, never deleted: the history keeps who revoked it and when
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        revoked = sum(token_revoke(token=token, by=request.user) for token in queryset)
+        self.message_user(request, f"{revoked} token{'s' if revoked != 1 else ''} revoked.")

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
 from django.shortcuts import render
 
 
@@ -35,5 +36,7 @@ class AnonymousNotFoundMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if response.status_code == 404 and not request.user.is_authenticated:
+            if request.path.startswith("/api/"):  # an API client gets the API's answer, not a sign-in page
+                return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
             return redirect_to_login(request.get_full_path())
         return response

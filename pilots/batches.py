@@ -47,13 +47,10 @@ class Entry:
     problems: list[tuple[str, str]] = field(default_factory=list)
     outcome: str = ""
     stored: Measurement | None = None
+    old_value: Decimal | None = None  # the stored value when planned
 
     def problem(self, column: str, reason: str) -> None:
         self.problems.append((column, reason))
-
-    @property
-    def old_value(self) -> Decimal | None:
-        return self.stored.value if self.stored else None
 
     def describe(self) -> str:
         """The change in words, for a preview line or an API report."""
@@ -62,8 +59,8 @@ class Entry:
         if self.outcome == CORRECTION:
             old, new = self.stored, self
             parts = []
-            if old.value != new.value:
-                parts.append(f"{number(old.value)} → {number(new.value)}")
+            if self.old_value != new.value:
+                parts.append(f"{number(self.old_value)} → {number(new.value)}")
             if old.sample_size != new.sample_size:
                 parts.append(f"sample size {number(old.sample_size)} → {number(new.sample_size)}")
             if old.note != new.note:
@@ -142,6 +139,7 @@ def plan_measurements(entries: list[Entry]) -> Plan:
             entry.outcome = ERROR
             continue
         entry.stored = stored.get((entry.metric.pk, entry.period))
+        entry.old_value = entry.stored.value if entry.stored else None
         if entry.stored is None:
             entry.outcome = NEW
             continue

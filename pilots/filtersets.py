@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from .choices import FlagKind, PilotStatus, Severity
+from .choices import FlagKind, MeasurementSource, PilotStatus, Severity
 from .lifecycle import UNDER_WAY
-from .models import Flag, Pilot
+from .models import Flag, Measurement, Pilot
 from .selectors import DECISIONS_AHEAD_DAYS
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -80,3 +80,17 @@ class FlagFilterSet(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(resolved_at__isnull=value == "open")
+
+
+class MeasurementFilterSet(django_filters.FilterSet):
+    """The API's measurement list: by pilot, metric, period and source."""
+
+    pilot = django_filters.NumberFilter(field_name="metric__pilot", label="Pilot id")
+    metric = django_filters.NumberFilter(field_name="metric", label="Metric id")
+    period_from = django_filters.DateFilter(field_name="period_start", lookup_expr="gte", label="Periods from")
+    period_to = django_filters.DateFilter(field_name="period_start", lookup_expr="lte", label="Periods up to")
+    source = django_filters.MultipleChoiceFilter(choices=MeasurementSource.choices, distinct=False)
+
+    class Meta:
+        model = Measurement
+        fields = ["pilot", "metric", "period_from", "period_to", "source"]

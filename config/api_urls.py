@@ -1,0 +1,25 @@
+"""/api/: every app's endpoints, the OpenAPI 3 schema and its interactive docs (served by the app)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from pilots.api.views import FlagViewSet, MeasurementViewSet, PilotViewSet
+from scope.api.views import CandidateViewSet, WorkItemViewSet
+from vendors.api.views import ProviderViewSet
+
+router = DefaultRouter()
+router.register("providers", ProviderViewSet, basename="provider")
+router.register("work-items", WorkItemViewSet, basename="workitem")
+router.register("candidates", CandidateViewSet, basename="candidate")
+router.register("pilots", PilotViewSet, basename="pilot")
+router.register("measurements", MeasurementViewSet, basename="measurement")
+router.register("flags", FlagViewSet, basename="flag")
+
+app_name = "api"
+urlpatterns = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]

@@ -1,0 +1,70 @@
+"""Generic API views every app configures, as `config.viewsets` does for the web."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from .api import ModelPermissions, StablePagination, refusal
+
+API_REASON = "via the API"
+
+
+class ReadOnlyModelViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ModelPermissions]
+    pagination_class = StablePagination
+
+
+class FormWriteMixin(mixins.CreateModelMixin, mixins.UpdateModelMixin):
+    """Creates and changes go through the web's own model form (`write_form`), so the API accepts
+    exactly what the browser would, and the history records the change as made through the API."""
+
+    write_form = None
+
+    def _save(self, request, instance=None, partial=False):
+        data = request.data if hasattr(request.data, "getlist") else dict(request.data)
+        if partial and instance is not None:
+            initial = self.write_form(instance=instance).initial
+            data = {**{k: v for k, v in initial.items() if v is not None}, **data}
+            data = {
+                k: ([getattr(x, "pk", x) for x in v] if isinstance(v, list | tuple) else v) for k, v in data.items()
+            }
+        form = self.write_form(data=_form_data(data), instance=instance)
+        if not form.is_valid():
+            errors = {field: [e["message"] for e in found] for field, found in form.errors.get_json_data().items()}
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            with transaction.atomic():
+                obj = form.save(commit=False)
+                obj._change_reason = f"{'Created' if instance is None else 'Changed'} {API_REASON}"
+                obj.save()
+                form.save_m2m()
+        except ValidationError as error:
+            raise refusal(error) from None
+        obj = self.get_queryset().get(pk=obj.pk)
+        return Response(
+            self.get_serializer(obj).data, status=status.HTTP_201_CREATED if instance is None else status.HTTP_200_OK
+        )
+
+    def create(self, request, *args, **kwargs):
+        return self._save(request)
+
+    def update(self, request, *args, **kwargs):
+        return self._save(request, self.get_object(), partial=kwargs.get("partial", False))
+
+
+def _form_data(data: dict):
+    """JSON as a form would receive it: lists stay lists, None is blank, the rest strings."""
+    from django.utils.datastructures import MultiValueDict
+
+    out = MultiValueDict()
+    for key, value in data.items():
+        if isinstance(value, list | tuple):
+            out.setlist(key, [str(v) for v in value])
+        elif value is None:
+            out[key] = ""
+        elif isinstance(value, bool):
+            out[key] = "on" if value else ""
+        else:
+            out[key] = str(value)
+    return out

@@ -1,0 +1,50 @@
+"""Personal API tokens: issue (the secret shown once), find by secret, revoke."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, token_hash
+
+LAST_USE_PRECISION = datetime.timedelta(minutes=1)
+
+
+@transaction.atomic
+def token_create(*, user, name: str, expires_at: datetime.datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user` and its secret, which is never stored and cannot be shown again."""
+    secret = ApiToken.new_secret()
+    token = ApiToken(user=user, name=name, expires_at=expires_at, prefix=secret[:12], key_hash=token_hash(secret))
+    token._history_user = user
+    token._change_reason = "Created"
+    token.full_clean()
+    token.save()
+    return token, secret
+
+
+def token_find(secret: str) -> ApiToken | None:
+    """The usable token with this secret (not revoked, not expired, its user active), else None."""
+    if not secret or len(secret) > 200:
+        return None
+    token = ApiToken.objects.usable().select_related("user").filter(key_hash=token_hash(secret)).first()
+    if token is not None:
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USE_PRECISION:
+            # One write a minute at most, however often the token is used.
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, by) -> bool:
+    """Revoke a token (its owner or an administrator); False when it was revoked already."""
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = timezone.now()
+    token.revoked_by = by
+    token._history_user = by
+    token._change_reason = "Revoked"
+    token.save(update_fields=["revoked_at", "revoked_by"])
+    return True

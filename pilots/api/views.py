@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -103,7 +104,17 @@ class MeasurementViewSet(ReadOnlyModelViewSet):
     def get_queryset(self):
         return Measurement.objects.select_related("metric")
 
-    @extend_schema(request=BulkMeasurementsSerializer, responses={200: BulkReportSerializer, 400: BulkReportSerializer})
+    @extend_schema(
+        request=BulkMeasurementsSerializer,
+        responses={
+            200: BulkReportSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="A row with an error: the report of every row (as for 200, `applied` false); or a "
+                "request of the wrong shape: the fields and what is wrong with them.",
+            ),
+        },
+    )
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         """Record up to 5,000 values keyed by metric and period: all or nothing. A period that has a

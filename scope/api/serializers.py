@@ -11,8 +11,8 @@ class SuccessMetricSerializer(serializers.ModelSerializer):
 
 
 class WorkItemSerializer(serializers.ModelSerializer):
-    service_line = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    industry = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    service_line = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    industry = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     required_certifications = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     success_metrics = SuccessMetricSerializer(many=True, read_only=True)
     readiness_problems = serializers.SerializerMethodField()

@@ -36,6 +36,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ProviderSerializer(serializers.ModelSerializer):
+    website = serializers.CharField(read_only=True, help_text="An address, or empty.")
     headquarters_country = serializers.CharField(source="headquarters_country.code")
     service_lines = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)

@@ -1,5 +1,7 @@
 """/api/: every app's endpoints, the OpenAPI 3 schema and its interactive docs (served by the app)."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -7,6 +9,8 @@ from rest_framework.routers import DefaultRouter
 from pilots.api.views import FlagViewSet, MeasurementViewSet, PilotViewSet
 from scope.api.views import CandidateViewSet, WorkItemViewSet
 from vendors.api.views import ProviderViewSet
+
+INLINE_STYLES = csp_update({"style-src": [UNSAFE_INLINE]})
 
 router = DefaultRouter()
 router.register("providers", ProviderViewSet, basename="provider")
@@ -20,6 +24,7 @@ app_name = "api"
 urlpatterns = [
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The docs' scripts come from the app (the sidecar package); they set styles inline as they draw.
+    path("docs/", INLINE_STYLES(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path("redoc/", INLINE_STYLES(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
 ]

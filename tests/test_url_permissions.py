@@ -67,7 +67,11 @@ APP_RULES = {
     "pilots:digest-preview": {ANON: (LOGIN, LOGIN), VIEWER: (403, 405), EDITOR: (403, 405)},
     "pilots:flag-list": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "pilots:flag-acknowledge": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 302)},
+    "api-tokens": {ANON: (LOGIN, LOGIN), VIEWER: (200, 400), EDITOR: (200, 400)},
+    "api-token-revoke": {ANON: (LOGIN, LOGIN), VIEWER: (405, 404), EDITOR: (405, 404)},
 }
+# The API answers anonymous callers 401 everywhere; each role on each endpoint is in tests/test_api.py.
+API_RULE = {ANON: (401, 401), VIEWER: None, EDITOR: None}
 # The admin is for staff: everyone else is sent to the admin's own sign-in page.
 ADMIN_RULE = {ANON: (302, 302), VIEWER: (302, 302), EDITOR: (302, 302)}
 
@@ -80,7 +84,11 @@ def all_patterns(resolver=None, prefix="", namespace=""):
             yield from all_patterns(entry, prefix + str(entry.pattern), ns)
         elif isinstance(entry, URLPattern) and entry.name:
             # Path converters name the parameters; a regex pattern only counts its groups.
-            params = list(entry.pattern.converters) or [f"_{i}" for i in range(entry.pattern.regex.groups)]
+            params = (
+                list(entry.pattern.converters)
+                or list(entry.pattern.regex.groupindex)
+                or [f"_{i}" for i in range(entry.pattern.regex.groups)]
+            )
             yield f"{namespace}{entry.name}", prefix + str(entry.pattern), params
 
 
@@ -90,6 +98,8 @@ ADMIN_LOGIN_RULE = {ANON: (200, 200), VIEWER: (200, 200), EDITOR: (200, 200)}
 def rule_for(name: str):
     if name == "admin:login":
         return ADMIN_LOGIN_RULE
+    if name.startswith("api:"):
+        return API_RULE
     return ADMIN_RULE if name.startswith("admin:") else APP_RULES.get(name)
 
 
@@ -124,6 +134,9 @@ def objects(tmp_path, settings):
 
 def url_for(name: str, route: str, converters: dict, objects) -> str:
     kwargs = {}
+    if name.startswith("api:"):
+        values = {"pk": str(objects["pilot"].pk), "name": "start", "format": "json"}
+        return reverse(name, kwargs={param: values[param] for param in converters})
     for param in converters:
         if name.startswith("admin:"):
             kwargs[param] = "1" if param in {"object_id", "pk"} else "x"
@@ -131,6 +144,8 @@ def url_for(name: str, route: str, converters: dict, objects) -> str:
             kwargs[param] = objects["cert"].evidence.name
         elif param == "action":
             kwargs[param] = {"vendors": "block", "scope": "retire"}.get(name.split(":")[0], "decide")
+        elif param == "format":
+            kwargs[param] = "json"
         elif param == "user_id":
             kwargs[param] = objects["pilot"].owner_id  # someone else's digest
         else:
@@ -163,6 +178,8 @@ def test_each_url_answers_as_its_rule_says(role, objects):
         if name in {"logout"}:
             continue  # checked on its own: it would end this client's session
         url = url_for(name, route, converters, objects)
+        if rule_for(name)[role] is None:
+            continue
         expected_get, expected_post = rule_for(name)[role]
         for method, expected in (("get", expected_get), ("post", expected_post)):
             response = getattr(client, method)(url)

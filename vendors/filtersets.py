@@ -23,17 +23,30 @@ class ProviderFilterSet(django_filters.FilterSet):
     location_class = django_filters.ChoiceFilter(
         choices=LocationClass.choices, method="filter_location_class", label="Delivers from"
     )
-    country = django_filters.ChoiceFilter(choices=countries, method="filter_country", label="Delivery centre country")
+    # Each `field_name` names the column a method filter reads, so the API schema can type it.
+    country = django_filters.ChoiceFilter(
+        choices=countries,
+        method="filter_country",
+        field_name="delivery_centers__country",
+        label="Delivery centre country",
+    )
     kind = django_filters.ChoiceFilter(choices=WorkKind.choices, method="filter_kind", label="Service kind")
     service_line = django_filters.ModelChoiceFilter(
-        queryset=ServiceLine.objects.all(), method="filter_service_line", label="Service line"
+        queryset=ServiceLine.objects.all(),
+        method="filter_service_line",
+        field_name="service_lines",
+        label="Service line",
     )
     industry = django_filters.ModelChoiceFilter(
-        queryset=Industry.objects.all(), method="filter_industry", label="Industry experience"
+        queryset=Industry.objects.all(),
+        method="filter_industry",
+        field_name="industry_experience__industry",
+        label="Industry experience",
     )
     valid_certification = django_filters.ModelChoiceFilter(
         queryset=CertificationType.objects.all(),
         method="filter_valid_certification",
+        field_name="certifications__certification_type",
         label="Holds a valid certification",
     )
 

@@ -73,6 +73,15 @@ class StablePagination(CursorPagination):
 
     ordering = "pk"
     page_size = 50
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            position = str(cursor.position)
+            if not (position.isascii() and position.isdigit() and len(position) <= 19):
+                raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor
+
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 

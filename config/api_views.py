@@ -22,7 +22,16 @@ class FormWriteMixin(mixins.CreateModelMixin, mixins.UpdateModelMixin):
     write_form = None
 
     def _save(self, request, instance=None, partial=False):
-        data = request.data if hasattr(request.data, "getlist") else dict(request.data)
+        if not isinstance(request.data, dict):
+            return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
+        nested = [
+            k
+            for k, v in request.data.items()
+            if isinstance(v, dict) or (isinstance(v, list) and not many(self.write_form, k))
+        ]
+        if nested:
+            return Response({k: ["Give a plain value."] for k in nested}, status=status.HTTP_400_BAD_REQUEST)
+        data = dict(request.data)
         if partial and instance is not None:
             initial = self.write_form(instance=instance).initial
             data = {**{k: v for k, v in initial.items() if v is not None}, **data}
@@ -51,6 +60,13 @@ class FormWriteMixin(mixins.CreateModelMixin, mixins.UpdateModelMixin):
 
     def update(self, request, *args, **kwargs):
         return self._save(request, self.get_object(), partial=kwargs.get("partial", False))
+
+
+def many(form_class, name: str) -> bool:
+    from django import forms
+
+    field = form_class.base_fields.get(name)
+    return isinstance(field, forms.ModelMultipleChoiceField | forms.MultipleChoiceField)
 
 
 def _form_data(data: dict):

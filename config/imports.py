@@ -101,6 +101,9 @@ class ImportFlow:
         """Why nothing can be imported here now (a pilot that is not running), else None."""
         return None
 
+    def check(self, target, sheets) -> None:
+        """Refuse a file whose sheets or headers this kind cannot read (ValidationError), before it is kept."""
+
     def plan(self, record: ImportRecord, sheets):
         """An object with `counts`, `errors`, `fingerprint` and `lines()` (PreviewLine)."""
         raise NotImplementedError
@@ -159,6 +162,11 @@ class ImportView(PermissionRequiredMixin, View):
             form.is_valid()
             form.errors.clear()
             form.add_error(None, refusal)
+        if form.is_valid():
+            try:
+                self.flow.check(target, form.sheets)
+            except ValidationError as error:
+                form.add_error("file", error)
         if not form.is_valid():
             return self.render(target, form, status=400)
         upload = form.cleaned_data["file"]
@@ -244,6 +252,9 @@ class ImportPreviewView(PermissionRequiredMixin, View):
         except ValidationError as error:
             messages.error(request, "Nothing was applied: " + " ".join(error.messages))
             return self.render(target, record, self.plan(record), status=400)
+        except FileNotFoundError:
+            messages.error(request, f"{record.file_name} is no longer stored; nothing was applied. Upload it again.")
+            return self.render(target, record, None, status=400)
         messages.success(
             request,
             f"{record.file_name} applied: {record.new_count} new, {record.corrected_count} corrected, "

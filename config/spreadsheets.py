@@ -99,7 +99,8 @@ def read_csv(data: bytes, *, sheet_name: str, max_rows: int) -> Sheet:
     lines = text.splitlines()
     sample = next((line for line in lines if line.strip() and not line.startswith(NOTE_PREFIX)), "")
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS)
+        # A bounded sample: the sniffer's quote detection is quadratic in what it is given.
+        dialect = csv.Sniffer().sniff(sample[:2048], delimiters=CSV_DELIMITERS)
     except csv.Error:
         dialect = csv.excel
     try:
@@ -171,8 +172,16 @@ def merged_ranges(archive: zipfile.ZipFile, part: str) -> list[str]:
     return sorted(set(found))
 
 
+MAX_COLUMNS = 500
+
+
 def xlsx_records(worksheet):
+    # The size a workbook declares is not trusted: a tiny file claiming a million rows would
+    # otherwise be padded out cell by cell.
+    worksheet.reset_dimensions()
     for number, cells in enumerate(worksheet.iter_rows(), 1):
+        if len(cells) > MAX_COLUMNS:
+            raise ValidationError(f"Row {number} of sheet '{worksheet.title}' has more than {MAX_COLUMNS} columns.")
         values = []
         for cell in cells:
             if getattr(cell, "data_type", None) == "f":
@@ -247,8 +256,10 @@ def parse_decimal(text: str) -> Decimal | None:
         number = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError(f"'{text}' is not a number") from None
-    if not number.is_finite():
+    if not number.is_finite() or not cleaned.isascii():
         raise ValueError(f"'{text}' is not a number")
+    if number and (number.adjusted() > 15 or number.as_tuple().exponent < -10):
+        raise ValueError(f"'{text}' is too large or has too many decimals")
     return number
 
 

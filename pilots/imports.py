@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from config.exports import XLSX_CONTENT_TYPE
+from config.exports import XLSX_CONTENT_TYPE, plain
 from config.imports import ImportFlow, PlanChanged, PreviewLine
 from config.spreadsheets import Sheet, normalise_header, parse_count, parse_decimal
 from scope.choices import Cadence
@@ -86,7 +86,11 @@ def wide_entries(sheet: Sheet, names: MetricNames) -> list[batches.Entry]:
         except ValueError as error:
             problems.append(f"column '{column}': {error}")
             continue
-        (sample_columns if sample_of is not None else value_columns)[metric.pk] = column
+        columns = sample_columns if sample_of is not None else value_columns
+        if metric.pk in columns:
+            problems.append(f"columns '{columns[metric.pk]}' and '{column}' both name {metric.name}")
+            continue
+        columns[metric.pk] = column
     if problems:
         raise ValidationError([f"The header row: {problem}." for problem in problems])
     metrics = {m.pk: m for m in names.metrics}
@@ -177,7 +181,7 @@ def template_table(pilot: Pilot) -> tuple[str, list[str], list[list]]:
         f"leave a cell blank when there is no value. {described}."
         + (" Monthly metrics take one value per month, in any one week of it." if mixed else "")
     )
-    header = ["Period", *[f"{m.name} ({m.unit})" if m.unit else m.name for m in metrics], "Note"]
+    header = ["Period", *[plain(f"{m.name} ({m.unit})" if m.unit else m.name) for m in metrics], "Note"]
     rows = []
     for start in periods:
         label = start.isoformat() if mixed else period_label(start, cadence)

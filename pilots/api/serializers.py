@@ -132,8 +132,8 @@ class RowReportSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["new", "correction", "unchanged", "error"])
     metric = serializers.IntegerField(allow_null=True)
     period_start = serializers.DateField(allow_null=True)
-    value = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
-    old_value = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
+    value = serializers.CharField(allow_null=True, help_text="The value as read.")
+    old_value = serializers.CharField(allow_null=True, help_text="The recorded value it corrects.")
     problems = serializers.ListField(child=serializers.CharField())
 
 

@@ -68,10 +68,14 @@ class PilotViewSet(ReadOnlyModelViewSet):
         if name not in LIFECYCLE or not LIFECYCLE[name].manual:
             raise NotFound("No such action.")
         pilot = self.get_object()
-        data = request.data if isinstance(request.data, dict) else {}
-        form = action_form(
-            name, pilot, {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}, user=request.user
-        )
+        if not isinstance(request.data, dict):
+            return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
+        data = {
+            key: ("on" if value else "") if isinstance(value, bool) else str(value)
+            for key, value in request.data.items()
+            if isinstance(value, str | int | float | bool)
+        }
+        form = action_form(name, pilot, data, user=request.user)
         if not form.is_valid():
             errors = {field: [e["message"] for e in found] for field, found in form.errors.get_json_data().items()}
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)

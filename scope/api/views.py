@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -36,7 +35,7 @@ class WorkItemViewSet(ReadOnlyModelViewSet):
     def ranking(self, request, pk=None):
         """Every provider ranked for the work item: the eligible by weighted fit with each score
         explained, the ineligible with the hard gates they fail (the first `limit` of each)."""
-        item = get_object_or_404(self.get_queryset(), pk=pk)
+        item = self.get_object()
         limit = positive_int(request.query_params.get("limit"), upper=100) or RANKING_LIMIT
         ranking = rank_providers(work_item=item)
         data = {

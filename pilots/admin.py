@@ -16,6 +16,7 @@ from .models import (
     DigestPreference,
     Flag,
     Measurement,
+    MeasurementImport,
     OwnerAlert,
     Pilot,
     PilotMetric,
@@ -459,3 +460,14 @@ class OwnerAlertAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(MeasurementImport)
+class MeasurementImportAdmin(admin.ModelAdmin):
+    """Spreadsheet imports of measurements: who applied which file when; applied through the pilot's page."""
+
+    list_display = ["file_name", "pilot", "status", "uploaded_by", "uploaded_at", "new_count", "corrected_count"]
+    list_filter = ["status"]
+    search_fields = ["file_name", "pilot__name"]
+    list_select_related = ["pilot", "uploaded_by"]
+    readonly_fields = ["status", "uploaded_by", "uploaded_at", "applied_at", "new_count", "corrected_count"]

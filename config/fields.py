@@ -26,6 +26,8 @@ def one_line(text: str) -> str:
     """`text` in its composed form (NFC: "a" + combining acute is "á"), without invisible format,
     control or blank characters, every run of spaces (no-break ones and line breaks included) one
     space, trimmed."""
+    if text.isascii() and text.isprintable() and "  " not in text and text == text.strip():
+        return text  # the common case, already clean: it runs for every name a bulk write saves
     kept = "".join(
         ch
         for ch in unicodedata.normalize("NFC", text)

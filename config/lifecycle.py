@@ -43,6 +43,17 @@ class Lifecycle:
         """The transitions people may take from `status` (their own preconditions still apply)."""
         return [t for t in self.transitions.values() if status in t.sources and t.manual]
 
+    def reachable(self, start: str) -> frozenset[str]:
+        """The statuses people can bring a record to from `start` with their own actions."""
+        found, frontier = {start}, [start]
+        while frontier:
+            status = frontier.pop()
+            for transition in self.available(status):
+                if transition.target is not None and transition.target not in found:
+                    found.add(transition.target)
+                    frontier.append(transition.target)
+        return frozenset(found)
+
     def allows(self, action: str, status: str) -> bool:
         return action in self.transitions and status in self.transitions[action].sources
 

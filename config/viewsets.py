@@ -120,6 +120,7 @@ class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):
     export_formats = ("csv", "xlsx")
     title = ""
     add_url_name = ""
+    import_url_name = ""  # a spreadsheet import creates and corrects rows, so it takes both permissions
 
     def get(self, request, *args, **kwargs):
         export_format = request.GET.get("_export")
@@ -148,11 +149,16 @@ class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        can_add = self.add_url_name and self.request.user.has_perm(model_permission(self.model, "add"))
+        user = self.request.user
+        can_add = self.add_url_name and user.has_perm(model_permission(self.model, "add"))
+        can_import = self.import_url_name and user.has_perms(
+            [model_permission(self.model, "add"), model_permission(self.model, "change")]
+        )
         context.update(
             title=self.title or self.model._meta.verbose_name_plural.capitalize(),
             verbose_name=self.model._meta.verbose_name,
             add_url_name=self.add_url_name if can_add else "",
+            import_url_name=self.import_url_name if can_import else "",
         )
         return context
 

@@ -32,9 +32,9 @@ def test_changelist_add_and_change_pages(demo, admin_client, model):
     changelist = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert changelist.status_code == 200
     # Decisions are recorded through the pilot's lifecycle action, deliveries by the digest job, flags
-    # and owner alerts by the evaluation, and criteria as a set on their work item; their add pages
-    # are refused.
-    refused = {"decision", "digestdelivery", "flag", "evaluationcriterion", "owneralert"}
+    # and owner alerts by the evaluation, criteria as a set on their work item, and spreadsheet imports
+    # in the browser's preview and confirm; their add pages are refused.
+    refused = {"decision", "digestdelivery", "flag", "evaluationcriterion", "owneralert", "providerimport"}
     expected_add = 403 if model._meta.model_name in refused else 200
     assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == expected_add
     obj = model.objects.first()

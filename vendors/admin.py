@@ -18,6 +18,7 @@ from .models import (
     PricingModel,
     Provider,
     ProviderCertification,
+    ProviderImport,
     ServiceLine,
 )
 from .services import provider_perform
@@ -255,3 +256,20 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "provider__name"]
     autocomplete_fields = ["provider"]
     list_select_related = ["provider"]
+
+
+@admin.register(ProviderImport)
+class ProviderImportAdmin(admin.ModelAdmin):
+    """Imports are made, previewed and applied in the browser (`vendors.imports`); here they are read."""
+
+    list_display = ["file_name", "status", "uploaded_by", "uploaded_at", "applied_at", "new_count", "corrected_count"]
+    list_filter = ["status"]
+    search_fields = ["file_name", "uploaded_by__username"]
+    list_select_related = ["uploaded_by"]
+    date_hierarchy = "uploaded_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

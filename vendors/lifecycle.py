@@ -46,3 +46,8 @@ LIFECYCLE = Lifecycle(
 BEFORE_PILOTING = (P.PROSPECT, P.SHORTLISTED)
 # May start new pilots.
 PILOTABLE = tuple(s for s in P.values if s != P.BLOCKED)
+# A provider recorded for the first time (a spreadsheet import) may start in any status people could
+# give a new provider with its own actions: prospect, shortlisted, blocked (with a reason), offboarded.
+# Piloting, approved and active follow from pilots, so no cell can claim them; and an existing
+# provider's status changes only through its actions, never by an import.
+STARTING = LIFECYCLE.reachable(P.PROSPECT)

@@ -1,4 +1,5 @@
 import datetime
+import functools
 import zoneinfo
 
 import filetype
@@ -14,6 +15,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from config.fields import TextLine, validate_sensible_date
+from config.imports import ImportRecord
 
 from .choices import (
     CertificationCategory,
@@ -89,8 +91,15 @@ def certification_status_expression(prefix: str = "", today: datetime.date | Non
     )
 
 
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    # Listing them walks the time zone database on disk (tens of milliseconds): once per process,
+    # not once per delivery centre of a spreadsheet.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in time_zone_names():
         raise ValidationError("'%(value)s' is not a known time zone, e.g. Asia/Kolkata.", params={"value": value})
 
 
@@ -428,3 +437,13 @@ class Contact(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.provider})"
+
+
+class ProviderImport(ImportRecord):
+    """The team's vendor list from a spreadsheet, previewed and then applied (or discarded)."""
+
+    class Meta(ImportRecord.Meta):
+        indexes = [models.Index(fields=["-uploaded_at"], name="provider_import_uploaded_idx")]
+
+    def file_url(self) -> str:
+        return reverse("vendors:provider-import-file", args=[self.pk])

@@ -2,12 +2,14 @@ import mimetypes
 
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from config.imports import ImportFileView, ImportPreviewView, ImportView
 from config.viewsets import (
     ConfirmForm,
     LifecycleActionView,
@@ -19,6 +21,7 @@ from config.viewsets import (
 
 from .filtersets import ProviderFilterSet
 from .forms import CertificationFormSet, ContactFormSet, DeliveryCenterFormSet, IndustryExperienceFormSet, ProviderForm
+from .imports import ProviderImportFlow, template_response
 from .lifecycle import LIFECYCLE
 from .models import IndustryExperience, Provider, ProviderCertification
 from .services import provider_perform
@@ -52,6 +55,7 @@ class ProviderListView(ObjectListView):
     table_class = ProviderTable
     filterset_class = ProviderFilterSet
     add_url_name = "vendors:provider-add"
+    import_url_name = "vendors:provider-import"
 
     def get_queryset(self):
         return providers_for_list()
@@ -155,3 +159,37 @@ class ProviderActionView(LifecycleActionView):
     def perform(self, obj, action, data):
         provider = provider_perform(provider=obj, action=action, by=self.request.user, reason=data.get("reason", ""))
         return f"{provider} is {provider.get_status_display().lower()}."
+
+
+# --- Imports ----------------------------------------------------------------------------------
+
+
+class ProviderImportView(ImportView):
+    """Upload the team's vendor list; the page also lists the imports so far, with their files."""
+
+    flow = ProviderImportFlow()
+
+
+class ProviderImportPreviewView(ImportPreviewView):
+    flow = ProviderImportFlow()
+
+
+class ProviderImportFileView(ImportFileView):
+    flow = ProviderImportFlow()
+    permission_required = ("vendors.view_providerimport",)
+
+    def get_permission_required(self):
+        return self.permission_required
+
+
+@login_required
+@require_GET
+def provider_import_template(request):
+    """The vendor list template (CSV: the Providers sheet; XLSX: every sheet), empty or with
+    `current=1` holding every stored provider in the same layout."""
+    if not request.user.has_perm("vendors.view_provider"):
+        raise PermissionDenied
+    file_format = request.GET.get("format", "xlsx")
+    if file_format not in {"csv", "xlsx"}:
+        return HttpResponseBadRequest("The template comes as csv or xlsx.")
+    return template_response(file_format, current=request.GET.get("current") == "1")

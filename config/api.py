@@ -102,6 +102,11 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+def form_errors(form) -> dict[str, list[str]]:
+    """A Django form's errors as an API answers them: each field with its messages."""
+    return {field: [error["message"] for error in found] for field, found in form.errors.get_json_data().items()}
+
+
 def refusal(error: DjangoValidationError) -> exceptions.ValidationError:
     """A service's refusal as a 400 with its words."""
     if hasattr(error, "error_dict"):

@@ -1,11 +1,13 @@
 """Generic API views every app configures, as `config.viewsets` does for the web."""
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.datastructures import MultiValueDict
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from .api import ModelPermissions, StablePagination, refusal
+from .api import ModelPermissions, StablePagination, form_errors, refusal
 
 API_REASON = "via the API"
 
@@ -40,8 +42,7 @@ class FormWriteMixin(mixins.CreateModelMixin, mixins.UpdateModelMixin):
             }
         form = self.write_form(data=_form_data(data), instance=instance)
         if not form.is_valid():
-            errors = {field: [e["message"] for e in found] for field, found in form.errors.get_json_data().items()}
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+            return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
         try:
             with transaction.atomic():
                 obj = form.save(commit=False)
@@ -63,16 +64,12 @@ class FormWriteMixin(mixins.CreateModelMixin, mixins.UpdateModelMixin):
 
 
 def many(form_class, name: str) -> bool:
-    from django import forms
-
     field = form_class.base_fields.get(name)
     return isinstance(field, forms.ModelMultipleChoiceField | forms.MultipleChoiceField)
 
 
 def _form_data(data: dict):
     """JSON as a form would receive it: lists stay lists, None is blank, the rest strings."""
-    from django.utils.datastructures import MultiValueDict
-
     out = MultiValueDict()
     for key, value in data.items():
         if isinstance(value, list | tuple):

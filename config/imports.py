@@ -11,6 +11,7 @@ An `ImportFlow` says what one kind reads and writes; the views below are its con
 
 import datetime
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 from django import forms
@@ -27,8 +28,12 @@ from django.utils import timezone
 from django.views import View
 
 from . import spreadsheets
+from .viewsets import model_permission
 
 PREVIEW_LINES = 1000
+# What each planned row will do; also the order a preview lists them in (what needs attention first).
+ERROR, CORRECTION, NEW, UNCHANGED = "error", "correction", "new", "unchanged"
+OUTCOMES = (ERROR, CORRECTION, NEW, UNCHANGED)
 PENDING_LIFETIME = datetime.timedelta(days=1)
 
 
@@ -72,6 +77,23 @@ class ImportRecord(models.Model):
 
 
 @dataclass
+class Plan:
+    """Every row of an import or a batch with its planned outcome; each kind adds its fingerprint
+    (what confirming would write) and what it writes."""
+
+    entries: list
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(entry.outcome for entry in self.entries)
+        return {outcome: found.get(outcome, 0) for outcome in OUTCOMES}
+
+    @property
+    def errors(self) -> list:
+        return [entry for entry in self.entries if entry.outcome == ERROR]
+
+
+@dataclass
 class PreviewLine:
     row: int
     outcome: str  # new, correction, unchanged, error
@@ -104,8 +126,11 @@ class ImportFlow:
     def check(self, target, sheets) -> None:
         """Refuse a file whose sheets or headers this kind cannot read (ValidationError), before it is kept."""
 
-    def plan(self, record: ImportRecord, sheets):
-        """An object with `counts`, `errors`, `fingerprint` and `lines()` (PreviewLine)."""
+    def plan(self, record: ImportRecord, sheets) -> Plan:
+        raise NotImplementedError
+
+    def lines(self, plan: Plan) -> list["PreviewLine"]:
+        """The plan's rows as the preview lists them."""
         raise NotImplementedError
 
     def apply(self, record: ImportRecord, *, by, expected: str):
@@ -238,9 +263,9 @@ class ImportPreviewView(PermissionRequiredMixin, View):
                 counts = plan.counts
                 record.status = ImportRecord.Status.APPLIED
                 record.applied_at = timezone.now()
-                record.new_count = counts["new"]
-                record.corrected_count = counts["correction"]
-                record.unchanged_count = counts["unchanged"]
+                record.new_count = counts[NEW]
+                record.corrected_count = counts[CORRECTION]
+                record.unchanged_count = counts[UNCHANGED]
                 record.save()
         except PlanChanged as changed:
             messages.warning(
@@ -263,9 +288,8 @@ class ImportPreviewView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(self.flow.done_url(target))
 
     def render(self, target, record, plan, status=200):
-        lines = plan.lines() if plan else []
-        order = {"error": 0, "correction": 1, "new": 2, "unchanged": 3}
-        lines = sorted(lines, key=lambda line: (order[line.outcome], line.sheet, line.row))
+        lines = self.flow.lines(plan) if plan else []
+        lines = sorted(lines, key=lambda line: (OUTCOMES.index(line.outcome), line.sheet, line.row))
         context = {
             "flow": self.flow,
             "target": target,
@@ -279,12 +303,13 @@ class ImportPreviewView(PermissionRequiredMixin, View):
 
 
 class ImportFileView(PermissionRequiredMixin, View):
-    """The original file of an import, to those who may see the import; never a public URL."""
+    """The original file of an import, to those who may see the import (its model's view
+    permission); never a public URL."""
 
     flow: ImportFlow
 
     def get_permission_required(self):
-        return self.flow.permission_required
+        return (model_permission(self.flow.record_model, "view"),)
 
     def get(self, request, record_pk: int, pk: int | None = None):
         target = self.flow.target(pk)

@@ -9,7 +9,6 @@ query for the stored values however many rows come in, bulk writes with their hi
 
 import datetime
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,16 +17,15 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from config import imports
 from config.formatting import number
-from config.imports import PlanChanged
+from config.imports import CORRECTION, ERROR, NEW, UNCHANGED, PlanChanged
 
 from .evidence import evaluate_on_commit, measurement_problems
 from .models import Measurement, PilotMetric
 from .periods import period_start
 from .rules import value_problem
 
-NEW, CORRECTION, UNCHANGED, ERROR = "new", "correction", "unchanged", "error"
-OUTCOME_LABELS = {NEW: "New", CORRECTION: "Correction", UNCHANGED: "Unchanged", ERROR: "Error"}
 BATCH_SIZE = 1000
 MAX_NOTE = 2000
 
@@ -70,17 +68,8 @@ class Entry:
 
 
 @dataclass
-class Plan:
+class Plan(imports.Plan):
     entries: list[Entry]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        found = Counter(entry.outcome for entry in self.entries)
-        return {outcome: found.get(outcome, 0) for outcome in OUTCOME_LABELS}
-
-    @property
-    def errors(self) -> list[Entry]:
-        return [entry for entry in self.entries if entry.outcome == ERROR]
 
     @property
     def changes(self) -> list[Entry]:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.exports import XLSX_CONTENT_TYPE, plain
-from config.imports import ImportFlow, PlanChanged, PreviewLine
+from config.imports import ImportFlow, PreviewLine
 from config.spreadsheets import Sheet, normalise_header, parse_count, parse_decimal
 from scope.choices import Cadence
 
@@ -252,23 +252,6 @@ def slug(text: str) -> str:
 # --- The import flow --------------------------------------------------------------------------
 
 
-class MeasurementPlan:
-    def __init__(self, plan: batches.Plan):
-        self.plan = plan
-        self.counts = plan.counts
-        self.errors = plan.errors
-        self.fingerprint = plan.fingerprint
-
-    def lines(self) -> list[PreviewLine]:
-        lines = []
-        for entry in self.plan.entries:
-            subject = entry.metric.name if entry.metric else ""
-            if entry.metric and entry.period and entry.outcome != batches.ERROR:
-                subject += f", {describe_period(entry.period, entry.metric.cadence)}: {entry.value.normalize():f}"
-            lines.append(PreviewLine(row=entry.row, outcome=entry.outcome, subject=subject, detail=entry.describe()))
-        return lines
-
-
 class MeasurementImportFlow(ImportFlow):
     record_model = MeasurementImport
     permission_required = ("pilots.add_measurement", "pilots.change_measurement")
@@ -289,21 +272,25 @@ class MeasurementImportFlow(ImportFlow):
         return None
 
     def plan(self, record, sheets):
-        return MeasurementPlan(batches.plan_measurements(measurement_entries(record.pilot, sheets)))
+        return batches.plan_measurements(measurement_entries(record.pilot, sheets))
+
+    def lines(self, plan):
+        lines = []
+        for entry in plan.entries:
+            subject = entry.metric.name if entry.metric else ""
+            if entry.metric and entry.period and entry.outcome != batches.ERROR:
+                subject += f", {describe_period(entry.period, entry.metric.cadence)}: {entry.value.normalize():f}"
+            lines.append(PreviewLine(row=entry.row, outcome=entry.outcome, subject=subject, detail=entry.describe()))
+        return lines
 
     def apply(self, record, *, by, expected):
-        pilot = record.pilot
-        try:
-            plan = batches.measurements_apply(
-                build_entries=lambda: measurement_entries(pilot, record.read()),
-                by=by,
-                source=MeasurementSource.IMPORT,
-                reason=f"import of {record.file_name}",
-                expected=expected,
-            )
-        except PlanChanged as changed:
-            raise PlanChanged(MeasurementPlan(changed.plan)) from None
-        return MeasurementPlan(plan)
+        return batches.measurements_apply(
+            build_entries=lambda: measurement_entries(record.pilot, record.read()),
+            by=by,
+            source=MeasurementSource.IMPORT,
+            reason=f"import of {record.file_name}",
+            expected=expected,
+        )
 
     def done_url(self, target):
         return target.get_absolute_url()

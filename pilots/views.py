@@ -359,10 +359,6 @@ class MeasurementImportPreviewView(ImportPreviewView):
 
 class MeasurementImportFileView(ImportFileView):
     flow = MeasurementImportFlow()
-    permission_required = ("pilots.view_measurementimport",)
-
-    def get_permission_required(self):
-        return self.permission_required
 
 
 @login_required

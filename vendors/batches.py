@@ -12,7 +12,7 @@ their history rows.
 """
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -21,7 +21,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from config.imports import PlanChanged
+from config import imports
+from config.imports import CORRECTION, ERROR, NEW, UNCHANGED, PlanChanged
 from config.lifecycle import REASON_LENGTH
 
 from .choices import ProviderStatus
@@ -31,15 +32,10 @@ from .sheets import (
     CENTRES,
     CERTIFICATIONS,
     CONTACTS,
-    CORRECTION,
-    ERROR,
     EXPERIENCE,
     M2M_FIELDS,
-    NEW,
-    OUTCOMES,
     PROVIDER,
     PROVIDERS,
-    UNCHANGED,
     Change,
     Entry,
     References,
@@ -74,17 +70,8 @@ MAX_YEARS = 100  # the experience_years_plausible constraint
 
 
 @dataclass
-class Plan:
+class Plan(imports.Plan):
     entries: list[Entry]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        found = Counter(entry.outcome for entry in self.entries)
-        return {outcome: found.get(outcome, 0) for outcome in OUTCOMES}
-
-    @property
-    def errors(self) -> list[Entry]:
-        return [entry for entry in self.entries if entry.outcome == ERROR]
 
     def of(self, kind: str, *outcomes: str) -> list[Entry]:
         return [e for e in self.entries if e.kind == kind and (not outcomes or e.outcome in outcomes)]

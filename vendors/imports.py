@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 
 from config.exports import XLSX_CONTENT_TYPE, plain, text_cell
-from config.imports import ImportFlow, PlanChanged, PreviewLine
+from config.imports import ImportFlow, PreviewLine
 
 from . import batches
 from .models import (
@@ -161,20 +161,6 @@ def xlsx_workbook(*, current: bool) -> bytes:
 # --- The import flow --------------------------------------------------------------------------
 
 
-class ProviderPlan:
-    def __init__(self, plan: batches.Plan):
-        self.plan = plan
-        self.counts = plan.counts
-        self.errors = plan.errors
-        self.fingerprint = plan.fingerprint
-
-    def lines(self) -> list[PreviewLine]:
-        return [
-            PreviewLine(row=e.row, outcome=e.outcome, subject=e.subject, detail=e.describe(), sheet=e.sheet)
-            for e in self.plan.entries
-        ]
-
-
 class ProviderImportFlow(ImportFlow):
     record_model = ProviderImport
     permission_required = ("vendors.add_provider", "vendors.change_provider")
@@ -184,19 +170,21 @@ class ProviderImportFlow(ImportFlow):
         tables(sheets)
 
     def plan(self, record, sheets):
-        return ProviderPlan(batches.plan_import(tables(sheets)))
+        return batches.plan_import(tables(sheets))
+
+    def lines(self, plan):
+        return [
+            PreviewLine(row=e.row, outcome=e.outcome, subject=e.subject, detail=e.describe(), sheet=e.sheet)
+            for e in plan.entries
+        ]
 
     def apply(self, record, *, by, expected):
-        try:
-            plan = batches.providers_apply(
-                build_tables=lambda: tables(record.read()),
-                by=by,
-                reason=f"import of {record.file_name}",
-                expected=expected,
-            )
-        except PlanChanged as changed:
-            raise PlanChanged(ProviderPlan(changed.plan)) from None
-        return ProviderPlan(plan)
+        return batches.providers_apply(
+            build_tables=lambda: tables(record.read()),
+            by=by,
+            reason=f"import of {record.file_name}",
+            expected=expected,
+        )
 
     def done_url(self, target):
         return reverse("vendors:provider-list")

@@ -24,6 +24,7 @@ from django.utils import translation
 from django_countries import countries
 
 from config.fields import one_line
+from config.imports import CORRECTION, ERROR, NEW
 from config.spreadsheets import Row, Sheet, normalise_header, parse_count
 
 from .choices import ProviderStatus
@@ -41,8 +42,6 @@ PROVIDER = "provider"  # the column of a child sheet that names its provider
 M2M_FIELDS = ("service_lines", "languages", "pricing_models")
 SEPARATORS = re.compile(r"[;,]")  # between several service lines, languages or pricing models
 WEBSITE = forms.URLField(assume_scheme="https")  # as the provider form reads it
-NEW, CORRECTION, UNCHANGED, ERROR = "new", "correction", "unchanged", "error"
-OUTCOMES = (NEW, CORRECTION, UNCHANGED, ERROR)
 SHOWN_LENGTH = 60  # a longer text is shown as "changed" rather than in full
 
 

@@ -176,10 +176,6 @@ class ProviderImportPreviewView(ImportPreviewView):
 
 class ProviderImportFileView(ImportFileView):
     flow = ProviderImportFlow()
-    permission_required = ("vendors.view_providerimport",)
-
-    def get_permission_required(self):
-        return self.permission_required
 
 
 @login_required

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from config.imports import OUTCOMES
+
 from ..batches import MAX_NOTE
 from ..models import Decision, Flag, Measurement, Pilot, PilotMetric
 
@@ -129,7 +131,7 @@ class BulkMeasurementsSerializer(serializers.Serializer):
 
 class RowReportSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="1-based position in `rows`.")
-    outcome = serializers.ChoiceField(choices=["new", "correction", "unchanged", "error"])
+    outcome = serializers.ChoiceField(choices=OUTCOMES)
     metric = serializers.IntegerField(allow_null=True)
     period_start = serializers.DateField(allow_null=True)
     value = serializers.CharField(allow_null=True, help_text="The value as read.")

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.api import ActionPermission, refusal
+from config.api import ActionPermission, form_errors, refusal
 from config.api_views import ReadOnlyModelViewSet
 from config.spreadsheets import parse_decimal
 
@@ -77,8 +77,7 @@ class PilotViewSet(ReadOnlyModelViewSet):
         }
         form = action_form(name, pilot, data, user=request.user)
         if not form.is_valid():
-            errors = {field: [e["message"] for e in found] for field, found in form.errors.get_json_data().items()}
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+            return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
         try:
             message = services.pilot_perform(action=name, pilot=pilot, by=request.user, data=form.cleaned_data)
         except ValidationError as error:

@@ -7,7 +7,7 @@ gathers them under /api/ with the OpenAPI schema and its docs.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions, permissions, throttling
+from rest_framework import exceptions, parsers, permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination
 
@@ -28,11 +28,7 @@ class TokenAuthentication(BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Send the header as 'Authorization: Bearer <token>'.")
-        try:
-            secret = header[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
-        token = token_find(secret)
+        token = bearer_token(request)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         request.api_token = token
@@ -40,6 +36,18 @@ class TokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+def bearer_token(request):
+    """The usable token a request carries in `Authorization: Bearer <token>` (or `Token <token>`),
+    else None; works on Django's request as on the API's."""
+    header = get_authorization_header(request).split()
+    if len(header) != 2 or header[0].lower() not in TokenAuthentication.keywords:
+        return None
+    try:
+        return token_find(header[1].decode("ascii"))
+    except UnicodeDecodeError:
+        return None
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
@@ -100,6 +108,16 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class JSONParser(parsers.JSONParser):
+    """JSON nested deeper than Python's parser recurses is a malformed request, not a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
 
 
 def form_errors(form) -> dict[str, list[str]]:

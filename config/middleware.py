@@ -37,6 +37,10 @@ class AnonymousNotFoundMiddleware:
         response = self.get_response(request)
         if response.status_code == 404 and not request.user.is_authenticated:
             if request.path.startswith("/api/"):  # an API client gets the API's answer, not a sign-in page
+                from .api import bearer_token  # the API's modules load with the API, not with every request
+
+                if bearer_token(request) is not None:
+                    return response  # signed in with a token: the address does not exist
                 return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
             return redirect_to_login(request.get_full_path())
         return response

@@ -292,3 +292,20 @@ def test_pages_follow_a_cursor_and_never_repeat_a_row():
         if len(seen) == 3:
             ProviderFactory()  # a row added meanwhile shifts nothing
     assert len(seen) == len(set(seen)) == 8
+
+
+def test_attack_leftovers_answer_as_the_api_should(objects):
+    """A token holder asking for an address that does not exist gets 404 (not "sign in"); HEAD and
+    OPTIONS need the view permission like GET; JSON nested too deep is a 400."""
+    _, secret = token_for("viewer")
+    _, none = token_for("none")
+    assert api(secret).get("/api/nothing-here/").status_code == 404
+    assert api(secret).get("/api/providers/1.5/").status_code == 404
+    assert api("pgt_wrong").get("/api/nothing-here/").status_code == 401
+    for method in ("head", "options"):
+        assert getattr(api(none), method)("/api/measurements/").status_code == 403, method
+        assert getattr(api(secret), method)("/api/measurements/").status_code == 200, method
+    _, editor = token_for("editor")
+    deep = '{"rows":' + "[" * 5000 + "]" * 5000 + "}"
+    response = api(editor).post("/api/measurements/bulk/", deep, content_type="application/json")
+    assert response.status_code == 400

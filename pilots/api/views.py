@@ -3,12 +3,12 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.api import ActionPermission, form_errors, refusal
+from config.api import ActionPermission, ModelPermissions, form_errors, refusal
 from config.api_views import ReadOnlyModelViewSet
 from config.spreadsheets import parse_decimal
 
@@ -86,12 +86,11 @@ class PilotViewSet(ReadOnlyModelViewSet):
         return Response({"message": message, "pilot": self.get_serializer(pilot).data})
 
 
-class MeasurementPermissions(permissions.DjangoModelPermissions):
+class MeasurementPermissions(ModelPermissions):
     """Reading needs the view permission; the bulk upsert adds and corrects, so it needs both."""
 
     perms_map = {
-        **permissions.DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
+        **ModelPermissions.perms_map,
         "POST": ["%(app_label)s.add_%(model_name)s", "%(app_label)s.change_%(model_name)s"],
     }
 

@@ -12,7 +12,13 @@ from vendors.api.views import ProviderViewSet
 
 INLINE_STYLES = csp_update({"style-src": [UNSAFE_INLINE]})
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    # JSON is the only format, so no `.json` suffix routes (they would hand every action a `format` argument).
+    include_format_suffixes = False
+
+
+router = Router()
 router.register("providers", ProviderViewSet, basename="provider")
 router.register("work-items", WorkItemViewSet, basename="workitem")
 router.register("candidates", CandidateViewSet, basename="candidate")

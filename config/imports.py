@@ -182,11 +182,9 @@ class ImportView(PermissionRequiredMixin, View):
 
     def post(self, request, pk: int | None = None):
         target = self.flow.target(pk)
+        if self.flow.refusal(target):  # shown on the page; the file is not even read
+            return self.render(target, UploadForm(), status=400)
         form = UploadForm(request.POST, request.FILES)
-        if refusal := self.flow.refusal(target):
-            form.is_valid()
-            form.errors.clear()
-            form.add_error(None, refusal)
         if form.is_valid():
             try:
                 self.flow.check(target, form.sheets)

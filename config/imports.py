@@ -31,6 +31,7 @@ from . import spreadsheets
 from .viewsets import model_permission
 
 PREVIEW_LINES = 1000
+SHOWN_ERRORS = 50
 # What each planned row will do; also the order a preview lists them in (what needs attention first).
 ERROR, CORRECTION, NEW, UNCHANGED = "error", "correction", "new", "unchanged"
 OUTCOMES = (ERROR, CORRECTION, NEW, UNCHANGED)
@@ -91,6 +92,15 @@ class Plan:
     @property
     def errors(self) -> list:
         return [entry for entry in self.entries if entry.outcome == ERROR]
+
+    def refusal(self, where) -> "PlanRefused":
+        """The rows in error as one refusal, each introduced by `where(entry)` ("Row 7"); the first
+        SHOWN_ERRORS named, the rest counted."""
+        errors = self.errors
+        messages = [f"{where(e)}: {e.describe()}" for e in errors[:SHOWN_ERRORS]]
+        if len(errors) > SHOWN_ERRORS:
+            messages.append(f"… and {len(errors) - SHOWN_ERRORS} more rows with errors.")
+        return PlanRefused(self, messages)
 
 
 @dataclass
@@ -158,6 +168,14 @@ class UploadForm(forms.Form):
         self.sheets = spreadsheets.read(upload)
         upload.seek(0)
         return upload
+
+
+class PlanRefused(ValidationError):
+    """Rows in error: nothing is written; `plan` says which rows and why."""
+
+    def __init__(self, plan, messages: list[str]):
+        super().__init__(messages)
+        self.plan = plan
 
 
 class PlanChanged(Exception):

@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -157,10 +156,7 @@ def measurements_apply(*, build_entries, by, source: str, reason: str, expected:
     if expected is not None and plan.fingerprint != expected:
         raise PlanChanged(plan)
     if plan.errors:
-        raise ValidationError(
-            [f"Row {e.row}: {e.describe()}" for e in plan.errors[:50]]
-            + ([f"… and {len(plan.errors) - 50} more rows with errors."] if len(plan.errors) > 50 else [])
-        )
+        raise plan.refusal(lambda e: f"Row {e.row}")
     now = timezone.now()
     new, corrected = [], []
     for entry in plan.changes:

@@ -412,10 +412,7 @@ def providers_apply(*, build_tables, by, reason: str, expected: str | None = Non
     if expected is not None and plan.fingerprint != expected:
         raise PlanChanged(plan)
     if plan.errors:
-        raise ValidationError(
-            [f"Row {e.row} of '{e.sheet}': {e.describe()}" for e in plan.errors[:50]]
-            + ([f"… and {len(plan.errors) - 50} more rows with errors."] if len(plan.errors) > 50 else [])
-        )
+        raise plan.refusal(lambda e: f"Row {e.row} of '{e.sheet}'")
     try:
         with transaction.atomic():
             write(plan, by=by, reason=reason)

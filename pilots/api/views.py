@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from config.api import ActionPermission, ModelPermissions, form_errors, refusal
 from config.api_views import ReadOnlyModelViewSet
+from config.imports import PlanRefused
 from config.spreadsheets import parse_decimal
 
 from .. import batches, evidence, services
@@ -134,9 +135,8 @@ class MeasurementViewSet(ReadOnlyModelViewSet):
                 source=MeasurementSource.API,
                 reason="API",
             )
-        except ValidationError:
-            plan = batches.plan_measurements(api_entries(rows))
-            return Response(report(plan, applied=False), status=status.HTTP_400_BAD_REQUEST)
+        except PlanRefused as refused:
+            return Response(report(refused.plan, applied=False), status=status.HTTP_400_BAD_REQUEST)
         return Response(report(plan, applied=True))
 
 

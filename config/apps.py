@@ -8,3 +8,6 @@ class ConfigConfig(AppConfig):
     label = "config"
     verbose_name = "Access"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals  # noqa: F401

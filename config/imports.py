@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -232,7 +233,7 @@ class ImportView(PermissionRequiredMixin, View):
             "templates": self.flow.templates(target),
             "refusal": self.flow.refusal(target),
             "help_text": self.flow.help_text(target),
-            "imports": self.flow.records(target).select_related("uploaded_by")[:20],
+            "imports": visible_records(self.flow.records(target), self.request.user).select_related("uploaded_by")[:20],
             "back_url": self.flow.done_url(target),
         }
         return render(self.request, "generic/import_upload.html", context, status=status)
@@ -248,9 +249,10 @@ class ImportPreviewView(PermissionRequiredMixin, View):
 
     def get_record(self, pk, record_pk) -> tuple[object, ImportRecord]:
         target = self.flow.target(pk)
-        record = get_object_or_404(self.flow.records(target), pk=record_pk)
-        if record.status != ImportRecord.Status.PREVIEWED:
-            raise Http404("This import has been applied already.")
+        # A preview is its uploader's draft until confirmed: nobody else sees, confirms or discards it.
+        record = get_object_or_404(
+            self.flow.records(target), pk=record_pk, status=ImportRecord.Status.PREVIEWED, uploaded_by=self.request.user
+        )
         return target, record
 
     def get(self, request, record_pk: int, pk: int | None = None):
@@ -329,12 +331,17 @@ class ImportFileView(PermissionRequiredMixin, View):
 
     def get(self, request, record_pk: int, pk: int | None = None):
         target = self.flow.target(pk)
-        record = get_object_or_404(self.flow.records(target), pk=record_pk)
+        record = get_object_or_404(visible_records(self.flow.records(target), request.user), pk=record_pk)
         try:
             stored = record.file.open("rb")
         except FileNotFoundError:
             raise Http404("The file is no longer stored.") from None
         return FileResponse(stored, as_attachment=True, filename=record.file_name)
+
+
+def visible_records(records, user):
+    """Applied imports are the team's record; an unconfirmed preview is its uploader's draft."""
+    return records.filter(Q(status=ImportRecord.Status.APPLIED) | Q(uploaded_by=user))
 
 
 def discard(record: ImportRecord) -> None:

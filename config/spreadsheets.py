@@ -80,9 +80,13 @@ def read(upload, *, max_rows: int | None = None) -> list[Sheet]:
         sheets = [read_csv(data, sheet_name=upload.name.rsplit(".", 1)[0], max_rows=max_rows)]
     else:
         raise ValidationError("Upload a .csv or .xlsx file.")
-    if not any(sheet.rows for sheet in sheets):
+    # A workbook's blank sheets (Excel's "Sheet2") or sheets of notes only are not part of the data.
+    used = [sheet for sheet in sheets if sheet.header]
+    if not used:
+        raise ValidationError(f"Sheet '{sheets[0].name}' is empty." if len(sheets) == 1 else "Every sheet is empty.")
+    if not any(sheet.rows for sheet in used):
         raise ValidationError("The file has a header but no rows below it.")
-    return sheets
+    return used
 
 
 def read_csv(data: bytes, *, sheet_name: str, max_rows: int) -> Sheet:
@@ -197,7 +201,8 @@ def xlsx_records(worksheet):
 
 
 def build_sheet(name: str, records, max_rows: int) -> Sheet:
-    """The first row that is not blank or a note is the header; every later non-blank row a row."""
+    """The first row that is not blank or a note is the header; every later non-blank row a row.
+    A sheet with no such row is returned without a header."""
     header: list[str] | None = None
     sheet = Sheet(name=name, header=[])
     for number, values in records:
@@ -234,9 +239,7 @@ def build_sheet(name: str, records, max_rows: int) -> Sheet:
                     raise ValidationError(f"Row {number}, column '{column}' of '{name}' holds a NUL character.")
             cells[column] = value
         sheet.rows.append(Row(number=number, cells=cells))
-    if header is None:
-        raise ValidationError(f"Sheet '{name}' is empty.")
-    return sheet
+    return sheet  # a sheet without a header (blank, or notes only) has none
 
 
 THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")

@@ -36,8 +36,17 @@ def token_find(secret: str) -> ApiToken | None:
     return token
 
 
+def tokens_revoke_for_new_password(user) -> int:
+    """A changed password ends the user's tokens as it ends their other sessions: whoever learnt the
+    old one may have made a token with it. Returns how many were revoked."""
+    revoked = 0
+    for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+        revoked += token_revoke(token=token, by=user, reason="Revoked: the password changed")
+    return revoked
+
+
 @transaction.atomic
-def token_revoke(*, token: ApiToken, by) -> bool:
+def token_revoke(*, token: ApiToken, by, reason: str = "Revoked") -> bool:
     """Revoke a token (its owner or an administrator); False when it was revoked already."""
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
@@ -45,6 +54,6 @@ def token_revoke(*, token: ApiToken, by) -> bool:
     token.revoked_at = timezone.now()
     token.revoked_by = by
     token._history_user = by
-    token._change_reason = "Revoked"
+    token._change_reason = reason
     token.save(update_fields=["revoked_at", "revoked_by"])
     return True

@@ -178,7 +178,9 @@ def parse_period(text: str, cadence: str) -> datetime.date:
         if match := DAY_MONTH_YEAR.fullmatch(text):
             found = datetime.date(int(match[3]), int(match[2]), int(match[1]))
         else:
-            found = datetime.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
+            # A spreadsheet's date cell may arrive as a whole timestamp; all of it must be valid.
+            found = datetime.datetime.fromisoformat(text) if len(text) > 10 else datetime.date.fromisoformat(text)
+            found = found.date() if isinstance(found, datetime.datetime) else found
     except ValueError as error:
         if "reported" in str(error):
             raise

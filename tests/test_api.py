@@ -73,6 +73,24 @@ def test_expired_revoked_wrong_and_inactive_tokens_are_refused_alike():
     assert api().get("/api/nothing-here/").status_code == 401  # no hint which addresses exist
 
 
+def test_a_changed_password_revokes_the_users_tokens_and_no_one_elses(admin_client):
+    token, secret = token_for("editor")
+    _, others = token_for("editor")
+    user = token.user
+    user.first_name = "Renamed"
+    user.save()  # an ordinary change keeps the tokens
+    assert api(secret).get("/api/pilots/").status_code == 200
+    response = admin_client.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"password1": "a-new-Passphrase-2026", "password2": "a-new-Passphrase-2026", "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert api(secret).get("/api/pilots/").status_code == 401
+    token.refresh_from_db()
+    assert token.state == "revoked" and token.history.latest().history_change_reason == "Revoked: the password changed"
+    assert api(others).get("/api/pilots/").status_code == 200
+
+
 def test_someone_elses_token_cannot_be_revoked_but_an_administrator_revokes_any(admin_client):
     token, secret = token_for("editor")
     other = logged_in_client(UserFactory(groups=["editor"]))

@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from pilots.choices import FlagKind, MeasurementSource, PilotStatus
 from pilots.models import Flag, Measurement, MeasurementImport
+from pilots.periods import parse_period
 from tests.conftest import logged_in_client
 from tests.factories import UserFactory
 from tests.support.forms import form_data
+from tests.support.races import race
 from tests.support.spreadsheets import csv_bytes, read_xlsx, upload, xlsx_bytes, zip_bomb
 from tests.worker import celery_worker, wait_for
 
@@ -236,6 +238,48 @@ def test_viewers_cannot_import_and_a_pilot_that_is_not_running_takes_no_import(v
     assert logged_in_client(other).get(preview_url.replace(f"/{pilot.pk}/", f"/{planned.pk}/")).status_code == 404
 
 
+def test_a_preview_is_its_uploaders_until_confirmed_then_the_teams(editor, viewer):
+    pilot, _accuracy, _handle = pilot_with_metrics()
+    content = csv_bytes([["Period", "Refund accuracy"], [label(week(1)), "99"]])
+    client = logged_in_client(editor)
+    preview, preview_url = send(client, pilot, "mine.csv", content)
+    record = MeasurementImport.objects.get()
+    other = logged_in_client(UserFactory(groups=["editor"]))
+    assert other.get(preview_url).status_code == 404
+    assert other.post(preview_url, form_data(preview) | {"confirm": "1"}).status_code == 404
+    assert other.post(preview_url, {"discard": "1"}).status_code == 404
+    assert "mine.csv" not in other.get(urls(pilot)[0]).content.decode()
+    for stranger in (other, logged_in_client(viewer)):
+        assert stranger.get(record.file_url()).status_code == 404
+    assert client.get(record.file_url()).status_code == 200
+    assert f'href="{preview_url}"' in client.get(urls(pilot)[0]).content.decode()  # back to my preview
+    assert not Measurement.objects.exists()
+
+    assert client.post(preview_url, form_data(preview) | {"confirm": "1"}).status_code == 302
+    assert logged_in_client(viewer).get(record.file_url()).status_code == 200
+    assert "mine.csv" in other.get(urls(pilot)[0]).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_confirming_the_same_week_at_once_apply_one_and_the_other_is_shown_the_change():
+    pilot, accuracy, _handle = pilot_with_metrics()
+    confirms = []
+    for value in ("98.9", "99.4"):
+        client = logged_in_client(UserFactory(groups=["editor"]))
+        preview, preview_url = send(
+            client, pilot, f"{value}.csv", csv_bytes([["Period", "Refund accuracy"], [label(week(1)), value]])
+        )
+        data = form_data(preview) | {"confirm": "1"}
+        confirms.append(lambda client=client, url=preview_url, data=data: client.post(url, data))
+    responses = race(confirms)
+    assert sorted(r.status_code for r in responses) == [302, 409]
+    stale = next(r for r in responses if r.status_code == 409).content.decode()
+    stored = Measurement.objects.get(metric=accuracy)
+    assert "changed since this preview" in stale and f"{stored.value.normalize()} →" in stale
+    assert MeasurementImport.objects.filter(status="applied").count() == 1
+    assert stored.history.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_confirming_an_import_re_evaluates_the_pilot(tmp_path):
     owner = UserFactory(email="owner@example.com")
@@ -252,3 +296,28 @@ def test_confirming_an_import_re_evaluates_the_pilot(tmp_path):
             timeout=20,
         )
     assert flag is not None and "91" in flag.message
+
+
+@pytest.mark.parametrize(
+    "text, cadence, expected",
+    [
+        ("2026-11-04", "weekly", datetime.date(2026, 11, 2)),
+        ("4/11/2026", "weekly", datetime.date(2026, 11, 2)),
+        ("2026-W45", "weekly", datetime.date(2026, 11, 2)),
+        ("2026-11", "monthly", datetime.date(2026, 11, 1)),
+        ("2026-11-04 00:00:00", "weekly", datetime.date(2026, 11, 2)),
+        ("2026-11-04T10:30:00+01:00", "monthly", datetime.date(2026, 11, 1)),
+        ("2026-11-04T25:00", "weekly", None),
+        ("2026-11-04 and more", "weekly", None),
+        ("2026-W54", "weekly", None),
+        ("2026-W45", "monthly", None),
+        ("2026-13", "monthly", None),
+        ("last week", "weekly", None),
+    ],
+)
+def test_a_period_is_a_whole_valid_date_week_or_month(text, cadence, expected):
+    if expected is None:
+        with pytest.raises(ValueError):
+            parse_period(text, cadence)
+    else:
+        assert parse_period(text, cadence) == expected

@@ -282,6 +282,23 @@ def test_a_bad_file_gets_a_clear_message_and_changes_nothing(editor, case):
     assert not ProviderImport.objects.exists() and not Provider.objects.exists()
 
 
+def test_blank_sheets_and_sheets_of_notes_only_are_left_aside(editor):
+    content = xlsx_bytes(
+        {
+            "Providers": [["Name", "HQ country"], ["Acme", "IN"]],
+            "Sheet2": [],
+            "Read me": [["# Fill one row per provider."], [], ["# Ask procurement before adding a status."]],
+        }
+    )
+    client = logged_in_client(editor)
+    preview, url = send(client, "vendors.xlsx", content)
+    assert "1 new" in text(preview) and "0 errors" in text(preview)
+    assert confirm(client, preview, url).status_code == 302
+    assert Provider.objects.get().name == "Acme"
+    response, _ = send(client, "vendors.xlsx", xlsx_bytes({"Providers": [], "Sheet2": [[None]]}))
+    assert response.status_code == 400 and "Every sheet is empty" in text(response)
+
+
 def test_a_write_that_fails_half_way_leaves_nothing_behind(editor, monkeypatch):
     from vendors import batches
 

@@ -8,17 +8,19 @@ proof is there. A decided pilot's answer says what was decided.
 """
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from config.formatting import day
 
 from .choices import DecisionOutcome, PilotStatus, Severity
 from .lifecycle import DECIDED, EVALUATED
-from .models import MAX_PROOF_PERIODS, Decision, Flag, Measurement, Pilot, PilotMetric
-from .periods import describe_period, last_complete_period, last_period, period_start, recent_periods
+from .models import Decision, Flag, Measurement, Pilot, PilotMetric
+from .periods import describe_period, last_complete_period, last_period, recent_periods
 from .rules import MET, judge, number, target_text
 
 NO_CRITICAL_METRIC = "No metric is marked critical, so there is nothing to prove the pilot on."
@@ -113,11 +115,19 @@ def expansion_gates(pilots: list[Pilot], *, today: datetime.date | None = None) 
     today = today or timezone.localdate()
     by_pk = {pilot.pk: pilot for pilot in pilots}
     metrics = list(PilotMetric.objects.filter(pilot__in=list(by_pk), critical=True).order_by("pilot", "name"))
-    # Only the last N periods before each pilot's proof window ends matter; fetch from the earliest.
-    earliest = min((_window_start(m, by_pk[m.pilot_id], today) for m in metrics), default=today)
-    measurements = Measurement.objects.filter(period_start__gte=earliest).order_by("-period_start")
-    prefetch = Prefetch("measurements", queryset=measurements)
-    prefetch_related_objects(metrics, prefetch)
+    # Only each metric's proof periods matter: fetch those, the metrics sharing a window together.
+    windows: dict[tuple[datetime.date, datetime.date], list[int]] = {}
+    for metric in metrics:
+        if periods := proof_window(metric, pilot=by_pk[metric.pilot_id], today=today):
+            windows.setdefault((periods[-1], periods[0]), []).append(metric.pk)
+    in_windows = Q(pk__in=[])
+    for (oldest, newest), metric_ids in windows.items():
+        in_windows |= Q(metric__in=metric_ids, period_start__range=(oldest, newest))
+    recorded: dict[int, dict[datetime.date, Decimal]] = {}
+    for metric_id, start, value in (
+        Measurement.objects.filter(in_windows).order_by().values_list("metric_id", "period_start", "value")
+    ):
+        recorded.setdefault(metric_id, {})[start] = value
     by_pilot: dict[int, list[PilotMetric]] = {}
     for metric in metrics:
         by_pilot.setdefault(metric.pilot_id, []).append(metric)
@@ -140,26 +150,17 @@ def expansion_gates(pilots: list[Pilot], *, today: datetime.date | None = None) 
         ):
             decisions.setdefault(decision.pilot_id, decision)
     return {
-        pk: _answer(pilot, by_pilot.get(pk, []), flags.get(pk, []), decisions.get(pk), today)
+        pk: _answer(pilot, by_pilot.get(pk, []), recorded, flags.get(pk, []), decisions.get(pk), today)
         for pk, pilot in by_pk.items()
     }
 
 
-def _window_start(metric: PilotMetric, pilot: Pilot, today: datetime.date) -> datetime.date:
-    """A day on or before the metric's first proof period (a month per period, to be safe)."""
-    end = period_start(min(today, pilot.ends_on), metric.cadence)
-    window = _days_before(end, 31 * (min(metric.min_samples, MAX_PROOF_PERIODS) + 1))
-    return max(window, _days_before(pilot.starts_on, 31))
-
-
-def _days_before(day: datetime.date, days: int) -> datetime.date:
-    """`days` before `day`, or the calendar's first day when that is nearer."""
-    return day - datetime.timedelta(days=min(days, (day - datetime.date.min).days))
-
-
-def _answer(pilot, critical_metrics, open_critical_flags, decision, today) -> GateAnswer:
+def _answer(pilot, critical_metrics, recorded, open_critical_flags, decision, today) -> GateAnswer:
     reasons = []
-    proofs = [metric_proof(metric, pilot=pilot, today=today) for metric in critical_metrics]
+    proofs = [
+        metric_proof(metric, pilot=pilot, recorded=recorded.get(metric.pk, {}), today=today)
+        for metric in critical_metrics
+    ]
     if not critical_metrics:
         reasons.append(NO_CRITICAL_METRIC)
     for proof in proofs:
@@ -185,15 +186,16 @@ def proof_window(metric: PilotMetric, *, pilot: Pilot, today: datetime.date) -> 
     return recent_periods(until=until, cadence=metric.cadence, count=metric.min_samples, starts_on=pilot.starts_on)
 
 
-def metric_proof(metric: PilotMetric, *, pilot: Pilot, today: datetime.date) -> MetricProof:
-    """The metric against its target in each proof period; a period without data is not met."""
+def metric_proof(
+    metric: PilotMetric, *, pilot: Pilot, recorded: Mapping[datetime.date, Decimal], today: datetime.date
+) -> MetricProof:
+    """The metric against its target in each proof period (`recorded`: its values by period start,
+    at least those of the proof periods); a period without data is not met."""
     if metric.target is None:
         return MetricProof(metric=metric, periods=[], problems=[f"{metric.name} has no target."])
-    by_period = {m.period_start: m for m in metric.measurements.all()}
     periods = []
     for start in proof_window(metric, pilot=pilot, today=today):
-        measurement = by_period.get(start)
-        value = measurement.value if measurement else None
+        value = recorded.get(start)
         met = (
             value is not None and judge(value=value, target=metric.target, direction=metric.direction, margin=0) == MET
         )
@@ -223,7 +225,12 @@ def metric_proofs(pilot: Pilot, *, today: datetime.date | None = None) -> list[M
     evidence a decision is made on."""
     today = today or timezone.localdate()
     metrics = pilot.metrics.order_by("-critical", "name").prefetch_related("measurements")
-    return [metric_proof(metric, pilot=pilot, today=today) for metric in metrics]
+    return [
+        metric_proof(
+            metric, pilot=pilot, recorded={m.period_start: m.value for m in metric.measurements.all()}, today=today
+        )
+        for metric in metrics
+    ]
 
 
 def pilots_ready_to_expand(queryset=None, *, today: datetime.date | None = None) -> list[tuple[Pilot, GateAnswer]]:

@@ -51,10 +51,12 @@ class GateSerializer(serializers.Serializer):
 
 class PilotSerializer(serializers.ModelSerializer):
     provider_name = serializers.CharField(source="provider.name", read_only=True)
-    metrics = PilotMetricSerializer(many=True, read_only=True)
-    open_flags = serializers.SerializerMethodField()
-    decisions = DecisionSerializer(many=True, read_only=True)
-    next_stages = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # Sources named listed_* are the lists PilotViewSet prefetches (config.api_views.listed).
+    work_items = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="listed_work_items")
+    metrics = PilotMetricSerializer(many=True, read_only=True, source="listed_metrics")
+    open_flags = FlagSerializer(many=True, read_only=True, source="listed_flags")
+    decisions = DecisionSerializer(many=True, read_only=True, source="listed_decisions")
+    next_stages = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="listed_next_stages")
     gate = serializers.SerializerMethodField()
 
     class Meta:
@@ -85,11 +87,9 @@ class PilotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_gate(self, pilot) -> GateSerializer:
+        # Built directly: a serializer per row would cost more than the gate itself.
         gate = self.context["gates"][pilot.pk]
-        return GateSerializer(gate).data
-
-    def get_open_flags(self, pilot) -> FlagSerializer(many=True):
-        return FlagSerializer([f for f in pilot.flags.all() if f.resolved_at is None], many=True).data
+        return {"state": gate.state, "is_open": gate.is_open, "headline": gate.headline, "reasons": gate.reasons}
 
 
 class MeasurementSerializer(serializers.ModelSerializer):

@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -9,9 +8,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.api import ActionPermission, ModelPermissions, form_errors, refusal
-from config.api_views import ReadOnlyModelViewSet
+from config.api_views import ReadOnlyModelViewSet, listed
 from config.imports import PlanRefused
 from config.spreadsheets import parse_decimal
+from scope.models import WorkItem
 
 from .. import batches, evidence, services
 from ..choices import MeasurementSource
@@ -41,11 +41,11 @@ class PilotViewSet(ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Pilot.objects.select_related("provider").prefetch_related(
-            "work_items",
-            "metrics",
-            "decisions",
-            "next_stages",
-            Prefetch("flags", Flag.objects.open().select_related("pilot", "metric").order_by("pk")),
+            listed("work_items", WorkItem.objects.only("pk")),
+            listed("metrics"),
+            listed("decisions"),
+            listed("next_stages", Pilot.objects.only("pk", "parent_id")),
+            listed("flags", Flag.objects.open().select_related("pilot", "metric").order_by("pk")),
         )
 
     def get_serializer(self, *args, **kwargs):

@@ -38,13 +38,18 @@ class ContactSerializer(serializers.ModelSerializer):
 class ProviderSerializer(serializers.ModelSerializer):
     website = serializers.CharField(read_only=True, help_text="An address, or empty.")
     headquarters_country = serializers.CharField(source="headquarters_country.code")
-    service_lines = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-    languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    pricing_models = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    delivery_centers = DeliveryCenterSerializer(many=True, read_only=True)
-    certifications = CertificationSerializer(many=True, read_only=True)
-    industry_experience = IndustryExperienceSerializer(many=True, read_only=True)
-    contacts = ContactSerializer(many=True, read_only=True)
+    # Sources named listed_* are the lists ProviderViewSet prefetches (config.api_views.listed).
+    service_lines = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True, source="listed_service_lines"
+    )
+    languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True, source="listed_languages")
+    pricing_models = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True, source="listed_pricing_models"
+    )
+    delivery_centers = DeliveryCenterSerializer(many=True, read_only=True, source="listed_delivery_centers")
+    certifications = CertificationSerializer(many=True, read_only=True, source="listed_certifications")
+    industry_experience = IndustryExperienceSerializer(many=True, read_only=True, source="listed_industry_experience")
+    contacts = ContactSerializer(many=True, read_only=True, source="listed_contacts")
 
     class Meta:
         model = Provider

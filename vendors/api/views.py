@@ -1,12 +1,11 @@
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.api import ActionPermission, refusal
-from config.api_views import FormWriteMixin, ReadOnlyModelViewSet
+from config.api_views import FormWriteMixin, ReadOnlyModelViewSet, listed
 
 from ..filtersets import ProviderFilterSet
 from ..forms import ProviderForm
@@ -28,15 +27,13 @@ class ProviderViewSet(FormWriteMixin, ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Provider.objects.prefetch_related(
-            "service_lines",
-            "languages",
-            "pricing_models",
-            Prefetch("delivery_centers", DeliveryCenter.objects.order_by("pk")),
-            Prefetch(
-                "certifications", ProviderCertification.objects.select_related("certification_type").order_by("pk")
-            ),
-            Prefetch("industry_experience", IndustryExperience.objects.select_related("industry").order_by("pk")),
-            "contacts",
+            listed("service_lines"),
+            listed("languages"),
+            listed("pricing_models"),
+            listed("delivery_centers", DeliveryCenter.objects.order_by("pk")),
+            listed("certifications", ProviderCertification.objects.select_related("certification_type").order_by("pk")),
+            listed("industry_experience", IndustryExperience.objects.select_related("industry").order_by("pk")),
+            listed("contacts"),
         )
 
     @extend_schema(request=ProviderWriteSerializer, responses=ProviderSerializer)

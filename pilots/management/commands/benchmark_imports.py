@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from config.tokens import token_create
+from config.warmup import prepare_process
 from pilots.imports import MeasurementImportFlow
 from pilots.models import MeasurementImport, Pilot, PilotMetric
 from pilots.periods import period_label, period_start
@@ -37,15 +38,22 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=50_000, help="values in the imported file")
         parser.add_argument("--bulk", type=int, default=5_000, help="rows in one bulk upsert")
         parser.add_argument("--repeat", type=int, default=20, help="requests per list page and depth")
+        parser.add_argument(
+            "--only", choices=["imports", "bulk", "lists"], action="append", help="run only these parts (repeatable)"
+        )
 
-    def handle(self, *args, rows, bulk, repeat, **options):
+    def handle(self, *args, rows, bulk, repeat, only, **options):
+        parts = set(only or ["imports", "bulk", "lists"])
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         user = get_user_model().objects.filter(is_superuser=True).first()
         try:
             with transaction.atomic():
-                self.imports(user, rows)
-                self.bulk(user, bulk)
-                self.lists(user, repeat)
+                if "imports" in parts:
+                    self.imports(user, rows)
+                if "bulk" in parts:
+                    self.bulk(user, bulk)
+                if "lists" in parts:
+                    self.lists(user, repeat)
                 raise Rollback
         except Rollback:
             pass
@@ -115,6 +123,7 @@ class Command(BaseCommand):
             )
 
     def lists(self, user, repeat: int) -> None:
+        prepare_process()  # as the web server's process is before its first request (config.wsgi)
         _, secret = token_create(user=user, name="benchmark lists")
         client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
         for url in LISTS:

@@ -52,11 +52,11 @@ class GateSerializer(serializers.Serializer):
 class PilotSerializer(serializers.ModelSerializer):
     provider_name = serializers.CharField(source="provider.name", read_only=True)
     # Sources named listed_* are the lists PilotViewSet prefetches (config.api_views.listed).
-    work_items = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="listed_work_items")
+    work_items = serializers.SerializerMethodField()
     metrics = PilotMetricSerializer(many=True, read_only=True, source="listed_metrics")
     open_flags = FlagSerializer(many=True, read_only=True, source="listed_flags")
     decisions = DecisionSerializer(many=True, read_only=True, source="listed_decisions")
-    next_stages = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="listed_next_stages")
+    next_stages = serializers.SerializerMethodField()
     gate = serializers.SerializerMethodField()
 
     class Meta:
@@ -85,6 +85,12 @@ class PilotSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_work_items(self, pilot) -> list[int]:
+        return [item.pk for item in pilot.listed_work_items]
+
+    def get_next_stages(self, pilot) -> list[int]:
+        return [stage.pk for stage in pilot.listed_next_stages]
 
     def get_gate(self, pilot) -> GateSerializer:
         # Built directly: a serializer per row would cost more than the gate itself.

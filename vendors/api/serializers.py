@@ -39,13 +39,9 @@ class ProviderSerializer(serializers.ModelSerializer):
     website = serializers.CharField(read_only=True, help_text="An address, or empty.")
     headquarters_country = serializers.CharField(source="headquarters_country.code")
     # Sources named listed_* are the lists ProviderViewSet prefetches (config.api_views.listed).
-    service_lines = serializers.SlugRelatedField(
-        slug_field="name", many=True, read_only=True, source="listed_service_lines"
-    )
-    languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True, source="listed_languages")
-    pricing_models = serializers.SlugRelatedField(
-        slug_field="code", many=True, read_only=True, source="listed_pricing_models"
-    )
+    service_lines = serializers.SerializerMethodField()
+    languages = serializers.SerializerMethodField(help_text="ISO 639-1 codes.")
+    pricing_models = serializers.SerializerMethodField(help_text="Codes.")
     delivery_centers = DeliveryCenterSerializer(many=True, read_only=True, source="listed_delivery_centers")
     certifications = CertificationSerializer(many=True, read_only=True, source="listed_certifications")
     industry_experience = IndustryExperienceSerializer(many=True, read_only=True, source="listed_industry_experience")
@@ -73,6 +69,15 @@ class ProviderSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_service_lines(self, provider) -> list[str]:
+        return [line.name for line in provider.listed_service_lines]
+
+    def get_languages(self, provider) -> list[str]:
+        return [language.code for language in provider.listed_languages]
+
+    def get_pricing_models(self, provider) -> list[str]:
+        return [model.code for model in provider.listed_pricing_models]
 
 
 class ProviderWriteSerializer(serializers.Serializer):

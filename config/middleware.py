@@ -35,7 +35,9 @@ class AnonymousNotFoundMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code == 404 and not request.user.is_authenticated:
+        # A provider link's pages (/provider/) answer 404 themselves, alike for every wrong link.
+        provider_page = request.path.startswith("/provider/")
+        if response.status_code == 404 and not request.user.is_authenticated and not provider_page:
             if request.path.startswith("/api/"):  # an API client gets the API's answer, not a sign-in page
                 from .api import bearer_token  # the API's modules load with the API, not with every request
 

@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("vendors.urls")),
     path("", include("scope.urls")),
     path("", include("pilots.urls")),
+    path("", include("portal.urls")),
 ]

@@ -20,7 +20,8 @@ from config import imports
 from config.formatting import number
 from config.imports import CORRECTION, ERROR, NEW, UNCHANGED, PlanChanged
 
-from .evidence import evaluate_on_commit, measurement_problems
+from .disputes import disputes_close_by_corrections
+from .evidence import SOURCE_HOW, evaluate_on_commit, measurement_problems
 from .models import Measurement, PilotMetric
 from .periods import period_start
 from .rules import value_problem
@@ -145,7 +146,9 @@ def plan_measurements(entries: list[Entry]) -> Plan:
 
 
 @transaction.atomic
-def measurements_apply(*, build_entries, by, source: str, reason: str, expected: str | None = None) -> Plan:
+def measurements_apply(
+    *, build_entries, by, source: str, reason: str, expected: str | None = None, submitted_by=None
+) -> Plan:
     """Plan and write a batch, all or nothing. `build_entries()` reads the input again inside the
     transaction, after the metrics it names are locked, so what is checked is what is written;
     with `expected` (the preview's fingerprint) a plan that differs is refused (`PlanChanged`)."""
@@ -158,14 +161,17 @@ def measurements_apply(*, build_entries, by, source: str, reason: str, expected:
     if plan.errors:
         raise plan.refusal(lambda e: f"Row {e.row}")
     now = timezone.now()
-    new, corrected = [], []
+    new, corrected, value_changed = [], [], []
     for entry in plan.changes:
+        if entry.stored is not None and entry.stored.value != entry.value:
+            value_changed.append(entry.stored.pk)
         measurement = entry.stored or Measurement(metric=entry.metric, period_start=entry.period)
         measurement.value = entry.value
         measurement.sample_size = entry.sample_size
         measurement.note = entry.note
         measurement.source = source
         measurement.recorded_by = by
+        measurement.submitted_by = submitted_by
         measurement.recorded_at = now
         (new if entry.stored is None else corrected).append(measurement)
     if new:
@@ -176,10 +182,14 @@ def measurements_apply(*, build_entries, by, source: str, reason: str, expected:
         bulk_update_with_history(
             corrected,
             Measurement,
-            ["value", "sample_size", "note", "source", "recorded_by", "recorded_at"],
+            ["value", "sample_size", "note", "source", "recorded_by", "submitted_by", "recorded_at"],
             batch_size=BATCH_SIZE,
             default_user=by,
             default_change_reason=f"Corrected ({reason})",
+        )
+    if value_changed:
+        disputes_close_by_corrections(
+            measurement_ids=value_changed, by=by, contact=submitted_by, how=SOURCE_HOW[source]
         )
     for pilot_id in sorted({e.metric.pilot_id for e in plan.changes}):
         evaluate_on_commit(pilot_id=pilot_id)

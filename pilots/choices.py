@@ -16,6 +16,20 @@ class MeasurementSource(models.TextChoices):
     MANUAL = "manual", "Manual"
     IMPORT = "import", "Import"
     API = "api", "API"
+    PROVIDER = "provider", "Provider"
+
+
+class DisputeSide(models.TextChoices):
+    """Who raised a dispute: the buying team, or the provider through its submission link."""
+
+    BUYER = "buyer", "Buyer"
+    PROVIDER = "provider", "Provider"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CORRECTED = "corrected", "Resolved by a correction"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class FlagKind(models.TextChoices):

@@ -12,10 +12,19 @@ from django.utils import timezone
 from config.formatting import day
 
 from .choices import MeasurementSource
+from .disputes import disputes_close_by_corrections
 from .lifecycle import RECORDABLE
 from .models import Flag, Measurement, Pilot, PilotMetric
 from .periods import first_period, period_start
 from .rules import value_problem
+
+# How a correction came in, as a closed dispute's note says it.
+SOURCE_HOW = {
+    MeasurementSource.MANUAL: "through the measurement form",
+    MeasurementSource.IMPORT: "by a spreadsheet import",
+    MeasurementSource.API: "through the API",
+    MeasurementSource.PROVIDER: "by the provider through its link",
+}
 
 
 def measurement_problems(
@@ -73,14 +82,17 @@ def measurement_record(
     sample_size: int | None = None,
     note: str = "",
     source: str = MeasurementSource.MANUAL,
+    submitted_by=None,
     evaluate: bool = True,
     keep_missing: bool = False,
+    resolve_disputes: bool = True,
 ) -> tuple[Measurement, bool]:
     """Record one period's value; a second entry for the same period corrects the first (kept in
     history), never adds a twin. Returns the measurement and whether it was new.
 
     With `keep_missing` (the period form), a sample size or note left blank keeps the stored one;
-    the same values sent twice change nothing."""
+    the same values sent twice change nothing. A provider's submission names its contact
+    (`submitted_by`, with `by` None). A corrected value that was under dispute ends the dispute."""
     errors = measurement_problems(metric=metric, period=period)
     if errors:
         raise ValidationError(errors)
@@ -101,16 +113,24 @@ def measurement_record(
             note = note or measurement.note
         if measurement.value == value and measurement.sample_size == sample_size and measurement.note == note:
             return measurement, False  # a repeated submit: already recorded
+    value_changed = not created and measurement.value != value
     measurement.value = value
     measurement.sample_size = sample_size
     measurement.note = note
     measurement.source = source
     measurement.recorded_by = by
+    measurement.submitted_by = submitted_by
     measurement.recorded_at = timezone.now()
     measurement._history_user = by
-    measurement._change_reason = "Recorded" if created else "Corrected"
+    measurement._change_reason = ("Recorded" if created else "Corrected") + (
+        f" by {submitted_by.name} (provider link)" if submitted_by else ""
+    )
     measurement.full_clean()
     measurement.save()
+    if value_changed and resolve_disputes:
+        disputes_close_by_corrections(
+            measurement_ids=[measurement.pk], by=by, contact=submitted_by, how=SOURCE_HOW[source]
+        )
     if evaluate:
         evaluate_on_commit(pilot_id=metric.pilot_id)
     return measurement, created
@@ -153,7 +173,15 @@ def period_corrections(*, period: datetime.date, entries: list) -> list[Correcti
 
 @transaction.atomic
 def measurements_record_period(
-    *, pilot: Pilot, period: datetime.date, entries: list, note: str = "", by=None, confirmed: set[str] | None = None
+    *,
+    pilot: Pilot,
+    period: datetime.date,
+    entries: list,
+    note: str = "",
+    by=None,
+    confirmed: set[str] | None = None,
+    source: str = MeasurementSource.MANUAL,
+    submitted_by=None,
 ) -> int:
     """Record one period's values for several metrics of a pilot together: all or none. With
     `confirmed` (the browser form), values that would correct recorded ones are applied only when
@@ -175,6 +203,8 @@ def measurements_record_period(
             sample_size=sample_size,
             note=note,
             by=by,
+            source=source,
+            submitted_by=submitted_by,
             evaluate=False,
             keep_missing=True,
         )

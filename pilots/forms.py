@@ -241,3 +241,37 @@ class DigestPreferenceForm(forms.ModelForm):
     class Meta:
         model = DigestPreference
         fields = ["weekly_digest", "skip_when_all_clear"]
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="What is wrong with the value, and why."
+    )
+
+
+class DisputeWithdrawForm(forms.Form):
+    note = forms.CharField(max_length=2000, required=False, widget=forms.TextInput(), label="Why (optional)")
+
+
+class DisputeCorrectForm(forms.Form):
+    value = forms.DecimalField(
+        max_digits=14, decimal_places=4, widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+    )
+    sample_size = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2_000_000_000,
+        help_text="Left blank, the recorded sample size stays.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    note = forms.CharField(max_length=2000, widget=forms.TextInput(), label="What was corrected")
+
+    def __init__(self, *args, metric=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metric = metric
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        if self.metric is not None and (problem := value_problem(value=value, unit=self.metric.unit)):
+            raise forms.ValidationError(problem)
+        return value

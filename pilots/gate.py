@@ -14,10 +14,13 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
+from config.fields import one_line
 from config.formatting import day
 
 from .choices import DecisionOutcome, PilotStatus, Severity
+from .disputes import open_disputes_in
 from .lifecycle import DECIDED, EVALUATED
 from .models import Decision, Flag, Measurement, Pilot, PilotMetric
 from .periods import describe_period, last_complete_period, last_period, recent_periods
@@ -117,9 +120,12 @@ def expansion_gates(pilots: list[Pilot], *, today: datetime.date | None = None) 
     metrics = list(PilotMetric.objects.filter(pilot__in=list(by_pk), critical=True).order_by("pilot", "name"))
     # Only each metric's proof periods matter: fetch those, the metrics sharing a window together.
     windows: dict[tuple[datetime.date, datetime.date], list[int]] = {}
+    proof_periods: dict[int, list[datetime.date]] = {}
     for metric in metrics:
         if periods := proof_window(metric, pilot=by_pk[metric.pilot_id], today=today):
             windows.setdefault((periods[-1], periods[0]), []).append(metric.pk)
+            proof_periods[metric.pk] = periods
+    disputes = open_disputes_in(proof_periods)
     in_windows = Q(pk__in=[])
     for (oldest, newest), metric_ids in windows.items():
         in_windows |= Q(metric__in=metric_ids, period_start__range=(oldest, newest))
@@ -150,12 +156,12 @@ def expansion_gates(pilots: list[Pilot], *, today: datetime.date | None = None) 
         ):
             decisions.setdefault(decision.pilot_id, decision)
     return {
-        pk: _answer(pilot, by_pilot.get(pk, []), recorded, flags.get(pk, []), decisions.get(pk), today)
+        pk: _answer(pilot, by_pilot.get(pk, []), recorded, disputes, flags.get(pk, []), decisions.get(pk), today)
         for pk, pilot in by_pk.items()
     }
 
 
-def _answer(pilot, critical_metrics, recorded, open_critical_flags, decision, today) -> GateAnswer:
+def _answer(pilot, critical_metrics, recorded, disputes, open_critical_flags, decision, today) -> GateAnswer:
     reasons = []
     proofs = [
         metric_proof(metric, pilot=pilot, recorded=recorded.get(metric.pk, {}), today=today)
@@ -165,6 +171,12 @@ def _answer(pilot, critical_metrics, recorded, open_critical_flags, decision, to
         reasons.append(NO_CRITICAL_METRIC)
     for proof in proofs:
         reasons.extend(proof.problems)
+        for dispute in disputes.get(proof.metric.pk, []):
+            label = describe_period(dispute.measurement.period_start, proof.metric.cadence)
+            reasons.append(
+                f"{proof.metric.name}'s value for the {label} ({number(dispute.disputed_value)}) is disputed by "
+                f"{dispute.raised_by_name}: “{Truncator(one_line(dispute.reason)).chars(120)}”"
+            )
     if open_critical_flags:
         listed = "; ".join(
             f"{flag.get_kind_display()}{f' on {flag.metric.name}' if flag.metric else ''}"

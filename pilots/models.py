@@ -14,10 +14,10 @@ from config.imports import ImportRecord
 from scope.choices import Cadence, Direction
 from scope.models import Candidate, WorkItem
 from vendors.choices import ProviderStatus
-from vendors.models import Provider
+from vendors.models import Contact, Provider
 
 from . import lifecycle
-from .choices import DecisionOutcome, FlagKind, MeasurementSource, PilotStatus, Severity
+from .choices import DecisionOutcome, DisputeSide, DisputeStatus, FlagKind, MeasurementSource, PilotStatus, Severity
 from .rules import margin_problem
 
 MAX_WORK_ITEMS_PER_PILOT = 2
@@ -192,10 +192,12 @@ class Measurement(models.Model):
     value = models.DecimalField(max_digits=14, decimal_places=4)
     sample_size = models.PositiveIntegerField(null=True, blank=True)
     note = models.TextField(blank=True)
-    source = models.CharField(max_length=6, choices=MeasurementSource.choices, default=MeasurementSource.MANUAL)
+    source = models.CharField(max_length=8, choices=MeasurementSource.choices, default=MeasurementSource.MANUAL)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A value the provider submitted through its link names the contact who sent it.
+    submitted_by = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 
@@ -292,6 +294,76 @@ class Flag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class DisputeQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=DisputeStatus.OPEN)
+
+
+class Dispute(models.Model):
+    """One side says a recorded value is wrong. It stays open until the value is corrected or the
+    side that raised it withdraws it; while it is open on a critical metric's proof period the
+    gate to expand is closed. At most one open dispute per value."""
+
+    measurement = models.ForeignKey(Measurement, on_delete=models.CASCADE, related_name="disputes")
+    side = models.CharField(max_length=8, choices=DisputeSide.choices)
+    reason = models.TextField()
+    disputed_value = models.DecimalField(max_digits=14, decimal_places=4)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_by_contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    raised_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=9, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_by_contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolution_note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = DisputeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measurement"],
+                condition=Q(status="open"),
+                name="dispute_one_open_per_measurement",
+                violation_error_message="This value is disputed already.",
+            ),
+            models.CheckConstraint(condition=Q(side__in=DisputeSide.values), name="dispute_side_valid"),
+            models.CheckConstraint(condition=Q(status__in=DisputeStatus.values), name="dispute_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+                name="dispute_resolved_when_closed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Dispute of {self.measurement} ({self.get_status_display().lower()})"
+
+    @property
+    def raised_by_name(self) -> str:
+        person = self.raised_by_contact or self.raised_by
+        return person_name(person)
+
+    @property
+    def resolved_by_name(self) -> str:
+        return person_name(self.resolved_by_contact or self.resolved_by)
+
+
+def person_name(person) -> str:
+    """A user's or a provider contact's name as people read it."""
+    if person is None:
+        return "—"
+    if isinstance(person, Contact):
+        return f"{person.name} ({person.provider.name})"
+    return person.get_full_name() or person.username
 
 
 class Decision(models.Model):

@@ -6,10 +6,10 @@ groups always match the models. Reference data is the administrators' to change.
 
 from django.contrib.auth.management import create_permissions
 
-DOMAIN_APPS = ("vendors", "scope", "pilots")
+DOMAIN_APPS = ("vendors", "scope", "pilots", "portal")
 REFERENCE_MODELS = {"industry", "certificationtype", "serviceline", "language", "pricingmodel"}
 # Per-person records people manage on their own settings page, or administrators in the admin.
-PERSONAL_MODELS = {"digestpreference", "digestdelivery"}
+PERSONAL_MODELS = {"digestpreference", "digestdelivery", "linkreminder"}
 VIEWER = "viewer"
 EDITOR = "editor"
 

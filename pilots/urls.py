@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from . import views
+from . import dispute_views, views
 
 app_name = "pilots"
 
@@ -23,6 +23,17 @@ urlpatterns = [
         name="pilot-import-file",
     ),
     path("pilots/<int:pk>/actions/<str:action>/", views.PilotActionView.as_view(), name="pilot-action"),
+    path(
+        "measurements/<int:pk>/dispute/",
+        dispute_views.BuyerDisputeView.as_view(),
+        {"action": "dispute"},
+        name="measurement-dispute",
+    ),
+    re_path(
+        r"^disputes/(?P<pk>[0-9]{1,18})/(?P<action>withdraw|correct)/$",
+        dispute_views.BuyerDisputeView.as_view(),
+        name="dispute-action",
+    ),
     path("flags/", views.FlagListView.as_view(), name="flag-list"),
     path("flags/<int:pk>/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),
     path("settings/digest/", views.digest_settings, name="digest-settings"),

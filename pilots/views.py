@@ -21,8 +21,8 @@ from config.imports import ImportFileView, ImportPreviewView, ImportView
 from config.viewsets import ObjectDetailView, ObjectEditView, ObjectListView, add_errors, positive_int, redirect_back
 from scope.choices import Cadence
 
-from . import evidence, services
-from .choices import Severity
+from . import disputes, evidence, services
+from .choices import DisputeSide, Severity
 from .digest import preview_digest, render_digest
 from .filtersets import FlagFilterSet, PilotFilterSet
 from .forms import (
@@ -127,8 +127,17 @@ class PilotDetailView(ObjectDetailView):
             can_measure=user.has_perm("pilots.add_measurement") and pilot.status in RECORDABLE,
             history=pilot.history.select_related("history_user")[:20],
             imports=pilot.imports.filter(status=MeasurementImport.Status.APPLIED).select_related("uploaded_by")[:10],
+            evidence_rows=disputes.evidence_rows(pilot, side=DisputeSide.BUYER, url_for=buyer_dispute_url),
+            evidence_can_act=user.has_perm("pilots.add_dispute"),
+            disputes=disputes.recent_disputes(pilot),
         )
         return context
+
+
+def buyer_dispute_url(action: str, pk: int) -> str:
+    if action == "dispute":
+        return reverse("pilots:measurement-dispute", args=[pk])
+    return reverse("pilots:dispute-action", kwargs={"pk": pk, "action": action})
 
 
 class PilotCreateView(PermissionRequiredMixin, FormView):

@@ -71,6 +71,17 @@ APP_RULES = {
     "pilots:digest-preview": {ANON: (LOGIN, LOGIN), VIEWER: (403, 405), EDITOR: (403, 405)},
     "pilots:flag-list": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
     "pilots:flag-acknowledge": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 302)},
+    "pilots:measurement-dispute": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 404)},
+    "pilots:dispute-action": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 404)},
+    "portal:link-issue": {ANON: (LOGIN, LOGIN), VIEWER: (405, 403), EDITOR: (405, 302)},
+    "portal:link-revoke": {ANON: (LOGIN, LOGIN), VIEWER: (405, 403), EDITOR: (405, 404)},
+    # A provider link's pages need the session its link opens (tests/portal): without it, 404 for all.
+    "portal:pilot": {ANON: (404, 404), VIEWER: (404, 404), EDITOR: (404, 404)},
+    "portal:template": {ANON: (404, 405), VIEWER: (404, 405), EDITOR: (404, 405)},
+    "portal:dispute": {ANON: (405, 404), VIEWER: (405, 404), EDITOR: (405, 404)},
+    "portal:dispute-action": {ANON: (405, 404), VIEWER: (405, 404), EDITOR: (405, 404)},
+    "portal:leave": {ANON: (405, 200), VIEWER: (405, 200), EDITOR: (405, 200)},
+    "portal:enter": {ANON: (404, 405), VIEWER: (404, 405), EDITOR: (404, 405)},
     "api-tokens": {ANON: (LOGIN, LOGIN), VIEWER: (200, 400), EDITOR: (200, 400)},
     "api-token-revoke": {ANON: (LOGIN, LOGIN), VIEWER: (405, 404), EDITOR: (405, 404)},
 }
@@ -147,7 +158,11 @@ def url_for(name: str, route: str, converters: dict, objects) -> str:
         elif param == "name":
             kwargs[param] = objects["cert"].evidence.name
         elif param == "action":
-            kwargs[param] = {"vendors": "block", "scope": "retire"}.get(name.split(":")[0], "decide")
+            kwargs[param] = (
+                "withdraw"
+                if "dispute" in name
+                else {"vendors": "block", "scope": "retire"}.get(name.split(":")[0], "decide")
+            )
         elif param == "format":
             kwargs[param] = "json"
         elif param == "user_id":

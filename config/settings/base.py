@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "vendors",
     "scope",
     "pilots",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,12 @@ HOME_COUNTRY = env.str("HOME_COUNTRY", default="GB")
 NEARSHORE_COUNTRIES = env.list("NEARSHORE_COUNTRIES", default=["IE", "PL", "PT", "ES", "RO", "NL", "DE", "FR"])
 CERT_EXPIRY_WARNING_DAYS = env.int("CERT_EXPIRY_WARNING_DAYS", default=60)
 MISSING_DATA_GRACE_DAYS = env.int("MISSING_DATA_GRACE_DAYS", default=3)
+# Requests through provider links, per client address and per link (django-ratelimit's "n/period").
+PORTAL_RATE_ADDRESS = env.str("PORTAL_RATE_ADDRESS", default="60/m")
+PORTAL_RATE_LINK = env.str("PORTAL_RATE_LINK", default="120/m")
+# The counters of those limits and of the API's throttle: give several web processes a shared
+# cache (CACHE_URL=redis://127.0.0.1:6379/2); in one process memory does.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -312,17 +319,33 @@ CELERY_BEAT_SCHEDULE = {
     },
     "owner-alerts": {"task": "pilots.tasks.send_owner_alerts", "schedule": cron("* * * * *")},
     "resume-digests": {"task": "pilots.tasks.resume_weekly_digests", "schedule": cron("*/5 * * * *")},
+    "link-reminders": {
+        "task": "portal.tasks.send_link_reminders",
+        "schedule": cron(env.str("REMINDER_SCHEDULE", default="0 8 * * *")),
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"forbidden_one_line": {"()": "config.logging.ForbiddenOnOneLine"}},
+    "filters": {
+        "forbidden_one_line": {"()": "config.logging.ForbiddenOnOneLine"},
+        "no_link_secrets": {"()": "config.logging.NoLinkSecrets"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["forbidden_one_line"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["forbidden_one_line", "no_link_secrets"],
+        }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # The development server's request lines pass the same filters (no link secrets).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,0 +1,253 @@
+"""A provider reports its own figures through a submission link: issued by the owner and emailed,
+stored hashed, reaching one pilot only; figures in, disputes both ways, the gate following each
+step; reminders exactly once."""
+
+import datetime
+import logging
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from pilots.choices import DisputeStatus, MeasurementSource
+from pilots.gate import expansion_gate
+from pilots.models import Dispute, Measurement
+from portal.models import LinkReminder, SubmissionLink, link_hash
+from portal.services import link_issue, link_revoke, send_link_reminders
+from tests.conftest import logged_in_client
+from tests.factories import ContactFactory, UserFactory
+from tests.pilots.helpers import measure_weeks, metric, monday, running_pilot
+from tests.support.races import race
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def week(weeks_ago: int) -> datetime.date:
+    return monday(TODAY) - datetime.timedelta(weeks=weeks_ago)
+
+
+@pytest.fixture
+def pilot_and_contact():
+    owner = UserFactory(groups=["editor"], email="owner@example.com", first_name="Olive", last_name="Owner")
+    pilot = running_pilot(today=TODAY, weeks_running=6, weeks_left=0, ends_on=TODAY, owner=owner)
+    accuracy = metric(pilot, name="Refund accuracy", unit="%", target=Decimal("98"), min_samples=4)
+    contact = ContactFactory(provider=pilot.provider, name="Priya Provider", email="priya@provider.example")
+    return pilot, accuracy, contact
+
+
+def secret_from(message) -> str:
+    return re.search(r"/provider/(pgl_[A-Za-z0-9_-]+)/", message.body)[1]
+
+
+def provider_client(secret: str) -> Client:
+    client = Client()
+    response = client.get(f"/provider/{secret}/")
+    assert response.status_code == 302 and response.url == "/provider/"
+    return client
+
+
+def test_the_owner_emails_a_link_stored_hashed_that_opens_the_pilot_until_revoked(pilot_and_contact):
+    pilot, _accuracy, contact = pilot_and_contact
+    owner_client = logged_in_client(pilot.owner)
+    response = owner_client.post(reverse("portal:link-issue", args=[pilot.pk]), {"contact": contact.pk})
+    assert response.status_code == 302
+    message = mail.outbox[-1]
+    assert message.to == ["priya@provider.example"] and pilot.name in message.subject
+    assert "Refund accuracy (%): target ≥ 98%" in message.body and message.alternatives  # text and HTML
+    secret = secret_from(message)
+    link = SubmissionLink.objects.get()
+    assert link.key_hash == link_hash(secret) and secret not in str(link.__dict__)
+    assert link.history.get().history_change_reason == "Issued to Priya Provider <priya@provider.example>"
+    assert "Priya Provider" in owner_client.get(pilot.get_absolute_url()).content.decode()
+
+    client = provider_client(secret)
+    page = client.get("/provider/")
+    assert page.status_code == 200 and pilot.name in page.content.decode()
+    assert page["X-Robots-Tag"] == "noindex, nofollow" and page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store" and secret not in page.content.decode()
+
+    link_revoke(link=link, by=pilot.owner)
+    assert client.get("/provider/").status_code == 404
+    assert Client().get(f"/provider/{secret}/").status_code == 404
+
+
+def test_wrong_expired_and_replaced_links_answer_404_alike(pilot_and_contact):
+    pilot, _accuracy, contact = pilot_and_contact
+    _, first = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    _, second = link_issue(pilot=pilot, contact=contact, by=pilot.owner)  # replaces the first
+    assert SubmissionLink.objects.filter(revoked_at__isnull=True).count() == 1
+    answers = [Client().get(f"/provider/{secret}/") for secret in (first, "pgl_wrong", "x" * 150)]
+    assert {a.status_code for a in answers} == {404}
+    assert len({a.content for a in answers}) == 1  # no hint which
+    SubmissionLink.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert Client().get(f"/provider/{second}/").status_code == 404
+
+
+def test_a_link_reaches_nothing_but_its_pilot(pilot_and_contact):
+    """Every URL of the project with only a link's session answers as it does to a stranger."""
+    from tests.test_url_permissions import all_patterns
+
+    pilot, _accuracy, contact = pilot_and_contact
+    other = running_pilot(today=TODAY)
+    other_metric = metric(other, name="Other accuracy")
+    other_value = Measurement.objects.create(metric=other_metric, period_start=week(1), value=Decimal("90"))
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client, stranger = provider_client(secret), Client()
+    checked = 0
+    for _name, pattern, _params in all_patterns():
+        route = re.sub(r"<int:\w+>", str(other.pk), pattern)
+        route = re.sub(r"<[^>]+>", "x", route)
+        if route.startswith("provider/") or route == "accounts/logout/" or "(" in route or "^" in route:
+            continue  # (signing out would end the link's session too)
+        for method in ("get", "post"):
+            mine, theirs = getattr(client, method)(f"/{route}"), getattr(stranger, method)(f"/{route}")
+            assert (mine.status_code, mine.get("Location")) == (theirs.status_code, theirs.get("Location")), route
+            checked += 1
+    assert checked > 100
+    assert client.get("/provider/").status_code == 200  # the link's session held throughout
+    assert client.post(reverse("portal:dispute", args=[other_value.pk]), {"reason": "x"}).status_code == 404
+    assert client.get("/api/pilots/").status_code == 401
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_figures_sent_through_the_link_are_the_providers_and_a_dispute_closes_the_gate_until_corrected(
+    pilot_and_contact,
+):
+    pilot, accuracy, contact = pilot_and_contact
+    measure_weeks(accuracy, today=TODAY, values=[99, 99, 99])  # weeks 1-3 by the team
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    response = client.post("/provider/", {"period": week(4).isoformat(), f"value_{accuracy.pk}": "98.6"})
+    assert response.status_code == 302
+    sent = Measurement.objects.get(metric=accuracy, period_start=week(4))
+    assert (sent.source, sent.submitted_by, sent.recorded_by) == (MeasurementSource.PROVIDER, contact, None)
+    assert sent.history.get().history_change_reason == "Recorded by Priya Provider (provider link)"
+    assert expansion_gate(pilot).is_open
+
+    owner = logged_in_client(pilot.owner)
+    page = owner.get(pilot.get_absolute_url()).content.decode()
+    assert "Provider: Priya Provider" in page
+    owner.post(reverse("pilots:measurement-dispute", args=[sent.pk]), {"reason": "QA sample shows 97.2"})
+    dispute = Dispute.objects.get()
+    gate = expansion_gate(pilot)
+    assert not gate.is_open
+    assert any("is disputed by Olive Owner" in reason and "QA sample shows 97.2" in reason for reason in gate.reasons)
+    # The team cannot dispute its own figure; the provider sees the dispute and corrects it.
+    assert "QA sample shows 97.2" in client.get("/provider/").content.decode()
+    client.post(
+        reverse("portal:dispute-action", kwargs={"pk": dispute.pk, "action": "correct"}),
+        {"value": "97.2", "note": "Recounted the QA sample"},
+    )
+    dispute.refresh_from_db()
+    sent.refresh_from_db()
+    assert dispute.status == DisputeStatus.CORRECTED and dispute.resolved_by_contact == contact
+    assert sent.value == Decimal("97.2") and sent.history.count() == 2
+    gate = expansion_gate(pilot)
+    assert not gate.is_open and not any("disputed" in r for r in gate.reasons)
+    assert any("97.2 in the week of" in r for r in gate.reasons)  # the corrected figure now misses
+
+
+def test_the_provider_disputes_the_teams_figure_and_a_correction_anywhere_resolves_it(pilot_and_contact):
+    pilot, accuracy, contact = pilot_and_contact
+    recorded = measure_weeks(accuracy, today=TODAY, values=[96, 99, 99, 99])[0]
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    # Its own figures it corrects rather than disputes; the team's it disputes.
+    response = client.post(reverse("portal:dispute", args=[recorded.pk]), {"reason": "Our report said 99.1"})
+    assert response.status_code == 302
+    dispute = Dispute.objects.get()
+    assert dispute.side == "provider" and dispute.raised_by_contact == contact
+    assert "disputed by Priya Provider" in " ".join(expansion_gate(pilot).reasons)
+    assert client.post(reverse("portal:dispute", args=[recorded.pk]), {"reason": "again"}).status_code == 302
+    assert Dispute.objects.count() == 1  # one open dispute per value
+
+    editor = UserFactory(groups=["editor"])
+    logged_in_client(editor).post(
+        reverse("pilots:pilot-measurements", args=[pilot.pk]),
+        {"period": week(1).isoformat(), f"value_{accuracy.pk}": "99.1", "confirm": correction_token(recorded, "99.1")},
+    )
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.CORRECTED and dispute.resolved_by == editor
+    assert dispute.resolution_note == "Corrected through the measurement form."
+    assert expansion_gate(pilot).is_open
+
+
+def correction_token(measurement, value) -> str:
+    from pilots.evidence import Correction
+
+    measurement.refresh_from_db()
+    return Correction(measurement.metric, measurement, Decimal(value), measurement.sample_size).token
+
+
+def test_the_side_that_raised_a_dispute_withdraws_it_and_only_that_side(pilot_and_contact):
+    pilot, accuracy, contact = pilot_and_contact
+    recorded = measure_weeks(accuracy, today=TODAY, values=[99])[0]
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    client.post(reverse("portal:dispute", args=[recorded.pk]), {"reason": "Looks low"})
+    dispute = Dispute.objects.get()
+    owner = logged_in_client(pilot.owner)
+    owner.post(reverse("pilots:dispute-action", kwargs={"pk": dispute.pk, "action": "withdraw"}), {"note": ""})
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.OPEN
+    client.post(
+        reverse("portal:dispute-action", kwargs={"pk": dispute.pk, "action": "withdraw"}), {"note": "Our error"}
+    )
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.WITHDRAWN and dispute.resolution_note == "Our error"
+    assert (
+        logged_in_client(UserFactory(groups=["viewer"]))
+        .post(reverse("pilots:measurement-dispute", args=[recorded.pk]), {"reason": "x"})
+        .status_code
+        == 403
+    )
+
+
+def test_requests_through_links_are_rate_limited(pilot_and_contact, settings):
+    settings.PORTAL_RATE_ADDRESS = "5/m"
+    pilot, _accuracy, contact = pilot_and_contact
+    statuses = [Client(REMOTE_ADDR="203.0.113.9").get(f"/provider/pgl_guess{n}/").status_code for n in range(7)]
+    assert statuses[:5] == [404] * 5 and statuses[5:] == [429, 429]
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    assert Client(REMOTE_ADDR="203.0.113.9").get(f"/provider/{secret}/").status_code == 429  # the address, too
+
+
+def test_a_link_secret_never_reaches_the_logs():
+    from config.logging import NoLinkSecrets
+
+    record = logging.LogRecord(
+        "django.server", logging.INFO, "", 0, '"GET /provider/%s/ HTTP/1.1" 302 0', ("pgl_abcDEF123-_x",), None
+    )
+    NoLinkSecrets().filter(record)
+    assert record.getMessage() == '"GET /provider/pgl_[hidden]/ HTTP/1.1" 302 0'
+
+
+def test_reminders_go_once_per_period_and_contact_and_never_after_revocation(pilot_and_contact):
+    pilot, accuracy, contact = pilot_and_contact
+    measure_weeks(accuracy, today=TODAY, values=[99, 99], start_weeks_ago=3)  # weeks 1-2 and 5-6 missing
+    link, _ = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    mail.outbox.clear()
+    counts = send_link_reminders()
+    assert counts["sent"] == 1 and len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert mail.outbox[0].to == [contact.email] and body.count("- the week of") == counts["periods"] >= 2
+    assert send_link_reminders()["sent"] == 0 and len(mail.outbox) == 1  # a second run sends nothing
+    assert set(LinkReminder.objects.values_list("status", flat=True)) == {"sent"}
+    link_revoke(link=link, by=pilot.owner)
+    LinkReminder.objects.all().delete()
+    assert send_link_reminders()["sent"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_runs_at_once_send_once(pilot_and_contact):
+    pilot, _accuracy, contact = pilot_and_contact
+    link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    mail.outbox.clear()
+    results = race([send_link_reminders, send_link_reminders])
+    assert sorted(r["sent"] for r in results) == [0, 1] and len(mail.outbox) == 1

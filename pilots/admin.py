@@ -10,8 +10,10 @@ from . import evidence, services
 from .forms import action_form
 from .gate import expansion_gate, metric_proofs
 from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE
+from .choices import MeasurementSource
 from .models import (
     Decision,
+    Dispute,
     DigestDelivery,
     DigestPreference,
     Flag,
@@ -280,7 +282,7 @@ class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A correction edits the value of its period; another period is another measurement.
         fixed = ["metric", "period_start"] if obj is not None else []
-        return [*fixed, "recorded_by", "recorded_at"]
+        return [*fixed, "recorded_by", "submitted_by", "recorded_at"]
 
     def has_delete_permission(self, request, obj=None):
         """Evidence is removed only while its pilot is under way, as it is recorded then."""
@@ -311,6 +313,9 @@ class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
         class MeasurementForm(base):
             def clean(self):
                 data = super().clean()
+                if data.get("source") == MeasurementSource.PROVIDER:
+                    # A provider's figure is one its contact sent through the link; an administrator's is not.
+                    self.add_error("source", "Only the provider's link records provider figures.")
                 metric = data.get("metric") or (obj.metric if obj else None)
                 period = data.get("period_start") or (obj.period_start if obj else None)
                 if metric and period:
@@ -333,6 +338,27 @@ class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
             source=obj.source,
         )
         obj.pk = measurement.pk
+
+
+@admin.register(Dispute)
+class DisputeAdmin(HistoryAdmin):
+    """Disputes are raised, corrected and withdrawn by the two sides on the pilot's page and through
+    the provider's link; here they are read."""
+
+    list_display = ["measurement", "side", "status", "raised_at", "resolved_at"]
+    list_filter = ["status", "side"]
+    search_fields = ["reason", "measurement__metric__name", "measurement__metric__pilot__name"]
+    list_select_related = ["measurement__metric"]
+    readonly_fields = [f.name for f in Dispute._meta.fields if f.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class OpenFilter(admin.SimpleListFilter):

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [model for model in admin.site._registry if model._meta.app_label in {"vendors", "scope", "pilots"}]
+MODELS = [model for model in admin.site._registry if model._meta.app_label in {"vendors", "scope", "pilots", "portal"}]
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def test_every_domain_model_is_registered():
     domain = {
         m
         for m in apps.get_models()
-        if m._meta.app_label in {"vendors", "scope", "pilots"} and not m.__name__.startswith("Historical")
+        if m._meta.app_label in {"vendors", "scope", "pilots", "portal"} and not m.__name__.startswith("Historical")
     }
     assert domain <= set(admin.site._registry), domain - set(admin.site._registry)
 
@@ -34,7 +34,10 @@ def test_changelist_add_and_change_pages(demo, admin_client, model):
     # Decisions are recorded through the pilot's lifecycle action, deliveries by the digest job, flags
     # and owner alerts by the evaluation, criteria as a set on their work item, and spreadsheet imports
     # in the browser's preview and confirm; their add pages are refused.
-    refused = {"decision", "digestdelivery", "flag", "evaluationcriterion", "owneralert", "providerimport"}
+    refused = {
+        *("decision", "digestdelivery", "flag", "evaluationcriterion", "owneralert", "providerimport"),
+        *("dispute", "submissionlink", "linkreminder"),  # raised and issued on the pilot page and the link
+    }
     expected_add = 403 if model._meta.model_name in refused else 200
     assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == expected_add
     obj = model.objects.first()

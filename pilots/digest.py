@@ -26,7 +26,7 @@ from vendors.models import ProviderCertification
 
 from .choices import FlagKind
 from .gate import GateAnswer, pilots_ready_to_expand
-from .models import DigestDelivery, Flag, Pilot
+from .models import DigestDelivery, Dispute, Flag, Pilot
 from .notifications import SERVER_DOWN, STALE_CLAIM
 from .periods import period_start
 from .selectors import decisions_due, expiring_certifications, portfolio_counts
@@ -56,6 +56,7 @@ class Portfolio:
     ready_to_expand: list[tuple[Pilot, GateAnswer]]
     certifications: list[ProviderCertification]
     counts: dict[str, int]
+    disputes: list[Dispute] = field(default_factory=list)  # open, oldest first
     cuts: dict = field(default_factory=dict)
 
 
@@ -75,6 +76,16 @@ def load_portfolio(*, today: datetime.date | None = None, since: datetime.dateti
         ready_to_expand=pilots_ready_to_expand(today=today),
         certifications=list(expiring_certifications(today=today)),
         counts=portfolio_counts(today=today),
+        disputes=list(
+            Dispute.objects.open()
+            .select_related(
+                "measurement__metric__pilot__provider",
+                "measurement__metric__pilot__owner",
+                "raised_by",
+                "raised_by_contact__provider",
+            )
+            .order_by("raised_at")
+        ),
     )
 
 
@@ -90,6 +101,7 @@ class Digest:
     decisions_due: "Section"
     ready_to_expand: "Section"
     certifications: "Section"
+    disputes: "Section" = None
     counts: dict[str, int] = field(default_factory=dict)
     today: datetime.date | None = None
 
@@ -104,6 +116,7 @@ class Digest:
                 self.decisions_due,
                 self.ready_to_expand,
                 self.certifications,
+                self.disputes,
             ]
         )
 
@@ -171,6 +184,7 @@ def _cuts(portfolio: Portfolio, since: datetime.datetime) -> dict[str, OwnedList
             "missing": OwnedList([f for f in portfolio.open_flags if f.kind == FlagKind.MISSING_DATA], by_pilot),
             "due": OwnedList(portfolio.decisions_due, lambda p: p),
             "ready": OwnedList(portfolio.ready_to_expand, lambda pair: pair[0]),
+            "disputes": OwnedList(portfolio.disputes, lambda dispute: dispute.measurement.metric.pilot),
         }
     return portfolio.cuts[since]
 
@@ -188,6 +202,7 @@ def digest_for(user, portfolio: Portfolio, *, week_start: datetime.date, since: 
         missing_measurements=cuts["missing"].section_for(user),
         decisions_due=cuts["due"].section_for(user),
         ready_to_expand=cuts["ready"].section_for(user),
+        disputes=cuts["disputes"].section_for(user),
         certifications=Section(
             portfolio.certifications[:SECTION_LIMIT], max(len(portfolio.certifications) - SECTION_LIMIT, 0)
         ),

@@ -258,9 +258,9 @@ def test_portfolio_loads_in_a_fixed_number_of_queries(portfolio, extra):
     with CaptureQueriesContext(connection) as queries:
         load_portfolio()
     # Open and resolved flags, decisions due, ready to expand (passed, candidates, their critical
-    # metrics, measurements, flags; no decided ones here), expiring certificates, and the headline
-    # counts (pilots by status, flags by severity, decisions, certificates).
-    assert len(queries) == 13, [q["sql"][:70] for q in queries]
+    # metrics, measurements, disputes, flags; no decided ones here), expiring certificates, the
+    # headline counts (pilots by status, flags by severity, decisions, certificates) and open disputes.
+    assert len(queries) == 15, [q["sql"][:70] for q in queries]
     assert Flag.objects.exists()
 
 

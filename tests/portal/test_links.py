@@ -251,3 +251,27 @@ def test_two_reminder_runs_at_once_send_once(pilot_and_contact):
     mail.outbox.clear()
     results = race([send_link_reminders, send_link_reminders])
     assert sorted(r["sent"] for r in results) == [0, 1] and len(mail.outbox) == 1
+
+
+def test_an_open_dispute_is_in_the_digest_until_it_is_resolved(pilot_and_contact):
+    from pilots.digest import digest_for, load_portfolio, render_digest, week_start_for
+
+    pilot, accuracy, contact = pilot_and_contact
+    recorded = measure_weeks(accuracy, today=TODAY, values=[99])[0]
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    provider_client(secret).post(reverse("portal:dispute", args=[recorded.pk]), {"reason": "Our QA says 99.6"})
+
+    def digest_text():
+        now = timezone.now()
+        digest = digest_for(
+            pilot.owner, load_portfolio(), week_start=week_start_for(now), since=now - datetime.timedelta(days=7)
+        )
+        return render_digest(digest).body
+
+    text = digest_text()
+    assert "DISPUTED VALUES" in text and "disputed by Priya Provider" in text and "Our QA says 99.6" in text
+    Dispute.objects.get().refresh_from_db()
+    from pilots.disputes import dispute_withdraw
+
+    dispute_withdraw(dispute=Dispute.objects.get(), contact=contact)
+    assert "DISPUTED VALUES" not in digest_text()

@@ -4,8 +4,8 @@ buying team's views that issue and revoke links.
 The emailed address holds the secret once: opening it checks the secret, keeps the link's id and
 hash in the session and redirects to an address without it (as Django's password reset does), so
 the secret does not linger in the browser's history, in a Referer or in access logs. Every later
-request checks again that the link is still usable. Pages carry noindex and no-referrer, and are
-never cached. Every request is counted per address and per link (django-ratelimit); past the limit
+request checks again that the link is still usable. Pages carry noindex, send no referrer to other sites,
+and are never cached. Every request is counted per address and per link (django-ratelimit); past the limit
 the answer is 429.
 """
 
@@ -56,7 +56,9 @@ def render_portal(request, template: str, context: dict, status: int = 200) -> H
 
 def private(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # No referrer leaves for another site; same-origin keeps the Origin header that CSRF checks on
+    # the link's own forms (a browser sends "Origin: null" under no-referrer).
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 

@@ -69,7 +69,7 @@ def test_the_owner_emails_a_link_stored_hashed_that_opens_the_pilot_until_revoke
     client = provider_client(secret)
     page = client.get("/provider/")
     assert page.status_code == 200 and pilot.name in page.content.decode()
-    assert page["X-Robots-Tag"] == "noindex, nofollow" and page["Referrer-Policy"] == "no-referrer"
+    assert page["X-Robots-Tag"] == "noindex, nofollow" and page["Referrer-Policy"] == "same-origin"
     assert page["Cache-Control"] == "no-store" and secret not in page.content.decode()
 
     link_revoke(link=link, by=pilot.owner)

@@ -7,15 +7,15 @@ from django.utils.html import format_html
 from config.admin import HistoryAdmin, LifecycleAdminMixin, RefusalAdminMixin, bulk_action
 
 from . import evidence, services
+from .choices import MeasurementSource
 from .forms import action_form
 from .gate import expansion_gate, metric_proofs
 from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE
-from .choices import MeasurementSource
 from .models import (
     Decision,
-    Dispute,
     DigestDelivery,
     DigestPreference,
+    Dispute,
     Flag,
     Measurement,
     MeasurementImport,

@@ -275,3 +275,25 @@ def test_an_open_dispute_is_in_the_digest_until_it_is_resolved(pilot_and_contact
 
     dispute_withdraw(dispute=Dispute.objects.get(), contact=contact)
     assert "DISPUTED VALUES" not in digest_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_reminders_once_through_redis_to_a_real_smtp_server(pilot_and_contact):
+    import time
+
+    from portal.tasks import send_link_reminders as task
+    from tests.smtp import smtp_server
+    from tests.worker import celery_worker, wait_for
+
+    pilot, _accuracy, contact = pilot_and_contact
+    link_issue(pilot=pilot, contact=contact, by=pilot.owner)  # (in-memory mail: the link's email)
+    with smtp_server() as (mailbox, port), celery_worker(TEST_EMAIL_URL=f"smtp://127.0.0.1:{port}"):
+        task.delay()
+        task.delay()  # a duplicated task, maybe on the other process of the pool
+        assert wait_for(lambda: LinkReminder.objects.filter(status="sent").exists(), timeout=60)
+        time.sleep(2)
+    assert [m["To"] for m in mailbox.messages] == [contact.email]
+    message = mailbox.messages[0]
+    assert message["Subject"] == f"Figures due for the pilot {pilot.name}"
+    assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}
+    assert set(LinkReminder.objects.values_list("status", flat=True)) == {"sent"}

@@ -69,7 +69,8 @@ def not_found(request) -> HttpResponse:
 
 
 def client_address(group, request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    # The same address sign-in lockouts use (behind a proxy, its trusted header).
+    return settings.AXES_CLIENT_IP_CALLABLE(request) or ""
 
 
 def with_link(view):

@@ -22,6 +22,10 @@ if not env.bool("ALLOW_EMBEDDED_SERVICES", default=False):
                 CELERY_BROKER_URL.startswith(("filesystem", "memory")),  # noqa: F405
             ),
             ("EMAIL_URL (mail written to files or memory)", not EMAIL_BACKEND.endswith("smtp.EmailBackend")),  # noqa: F405
+            (
+                "CACHE_URL (rate limits counted in one process's memory)",
+                CACHES["default"]["BACKEND"].endswith("LocMemCache"),  # noqa: F405
+            ),
         )
         if used
     ]

@@ -26,6 +26,7 @@ from vendors.models import ProviderCertification
 
 from .choices import FlagKind
 from .gate import GateAnswer, pilots_ready_to_expand
+from .lifecycle import UNDER_WAY
 from .models import DigestDelivery, Dispute, Flag, Pilot
 from .notifications import SERVER_DOWN, STALE_CLAIM
 from .periods import period_start
@@ -78,6 +79,7 @@ def load_portfolio(*, today: datetime.date | None = None, since: datetime.dateti
         counts=portfolio_counts(today=today),
         disputes=list(
             Dispute.objects.open()
+            .filter(measurement__metric__pilot__status__in=UNDER_WAY)
             .select_related(
                 "measurement__metric__pilot__provider",
                 "measurement__metric__pilot__owner",

@@ -114,6 +114,8 @@ def dispute_correct(
     correction is made as any other: the buyer's side records it, or the provider through its link."""
     side = side_of(by=by, contact=contact)
     dispute = _locked_open(dispute)
+    if dispute.side == side:
+        raise ValidationError("Only the other side corrects a disputed value; withdraw your dispute instead.")
     measurement = dispute.measurement
     if value == measurement.value and (sample_size is None or sample_size == measurement.sample_size):
         raise ValidationError({"value": "That is the disputed value: give the corrected one, or withdraw the dispute."})
@@ -136,10 +138,13 @@ def dispute_correct(
 
 
 def disputes_close_by_corrections(*, measurement_ids: list[int], by=None, contact=None, how: str) -> int:
-    """A value under dispute that is corrected through any way in (the form, an import, the API,
-    the link) ends its dispute as corrected. Call inside the transaction that corrects them."""
+    """A value under dispute that the other side corrects through any way in (the form, an import,
+    the API, the link) ends that dispute as corrected; a side's own dispute is not ended by its own
+    change. Call inside the transaction that corrects them."""
     closed = 0
-    for dispute in Dispute.objects.open().select_for_update().filter(measurement__in=measurement_ids):
+    corrector = DisputeSide.PROVIDER if contact is not None else DisputeSide.BUYER
+    disputes = Dispute.objects.open().select_for_update().filter(measurement__in=measurement_ids)
+    for dispute in disputes.exclude(side=corrector):
         _close(dispute, status=DisputeStatus.CORRECTED, note=f"Corrected {how}.", by=by, contact=contact)
         closed += 1
     return closed

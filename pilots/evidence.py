@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from config.formatting import day
+from config.formatting import day, number
 
 from .choices import MeasurementSource
 from .disputes import disputes_close_by_corrections
@@ -191,6 +191,26 @@ def measurements_record_period(
             raise ValidationError(f"{metric} is not a metric of {pilot}.")
     # Lock the metrics first, so what is checked is what gets corrected.
     list(PilotMetric.objects.select_for_update().filter(pk__in=[m.pk for m, _, _ in entries]).order_by("pk"))
+    if source == MeasurementSource.PROVIDER:
+        # Through its link the provider corrects its own figures; the team's it disputes.
+        theirs = [
+            stored
+            for metric, _value, _samples in entries
+            if (
+                stored := Measurement.objects.filter(
+                    metric=metric, period_start=period_start(period, metric.cadence)
+                ).first()
+            )
+            and stored.source != MeasurementSource.PROVIDER
+        ]
+        if theirs:
+            raise ValidationError(
+                [
+                    f"{stored.metric.name}: the buying team recorded {number(stored.value)} for this period; "
+                    "dispute it below rather than replace it."
+                    for stored in theirs
+                ]
+            )
     if confirmed is not None:
         corrections = period_corrections(period=period, entries=entries)
         if any(c.token not in confirmed for c in corrections):

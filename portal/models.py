@@ -8,6 +8,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from pilots.models import Pilot
+from scope.choices import Cadence
 from vendors.models import Contact
 
 LINK_PREFIX = "pgl_"
@@ -85,6 +86,8 @@ class LinkReminder(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
     link = models.ForeignKey(SubmissionLink, on_delete=models.CASCADE, related_name="reminders")
     period_start = models.DateField()
+    # A week and a month may start on the same day: each is its own period.
+    cadence = models.CharField(max_length=7, choices=Cadence.choices, default=Cadence.WEEKLY)
     status = models.CharField(max_length=7, choices=Status.choices, default=Status.CLAIMED)
     claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

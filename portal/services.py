@@ -151,7 +151,8 @@ def link_find(secret: str) -> SubmissionLink | None:
         return None
     link = (
         SubmissionLink.objects.usable()
-        .filter(key_hash=link_hash(secret), pilot__status__in=RECORDABLE)
+        # A contact moved to another provider no longer speaks for this one.
+        .filter(key_hash=link_hash(secret), pilot__status__in=RECORDABLE, contact__provider=F("pilot__provider"))
         .select_related("pilot__provider", "pilot__owner", "contact__provider")
         .first()
     )
@@ -166,13 +167,13 @@ def link_find(secret: str) -> SubmissionLink | None:
 # --- Reminders --------------------------------------------------------------------------------
 
 
-def due_and_missing(pilot: Pilot, today: datetime.date) -> dict[datetime.date, dict]:
+def due_and_missing(pilot: Pilot, today: datetime.date) -> dict[tuple[datetime.date, str], dict]:
     """Each due period still missing a value (the `missing_data` flag's rule), with the metrics it lacks."""
     metrics = list(pilot.metrics.all())
     measured: dict[int, set[datetime.date]] = {}
     for metric_id, start in Measurement.objects.filter(metric__in=metrics).values_list("metric_id", "period_start"):
         measured.setdefault(metric_id, set()).add(start)
-    missing: dict[datetime.date, dict] = {}
+    missing: dict[tuple[datetime.date, str], dict] = {}
     for metric in metrics:
         for start in missing_periods(
             measured.get(metric.pk, set()),
@@ -181,16 +182,19 @@ def due_and_missing(pilot: Pilot, today: datetime.date) -> dict[datetime.date, d
             starts_on=pilot.starts_on,
             ends_on=pilot.ends_on,
         ):
-            entry = missing.setdefault(start, {"label": describe_period(start, metric.cadence), "metrics": []})
+            entry = missing.setdefault(
+                (start, metric.cadence), {"label": describe_period(start, metric.cadence), "metrics": []}
+            )
             entry["metrics"].append(metric.name)
     return dict(sorted(missing.items()))
 
 
-def _claim(link: SubmissionLink, period: datetime.date, now: datetime.datetime) -> bool:
+def _claim(link: SubmissionLink, period: tuple[datetime.date, str], now: datetime.datetime) -> bool:
+    start, cadence = period
     try:
         with transaction.atomic():
             LinkReminder.objects.create(
-                pilot=link.pilot, contact=link.contact, link=link, period_start=period, claimed_at=now
+                pilot=link.pilot, contact=link.contact, link=link, period_start=start, cadence=cadence, claimed_at=now
             )
             return True
     except IntegrityError:
@@ -202,7 +206,8 @@ def _claim(link: SubmissionLink, period: datetime.date, now: datetime.datetime) 
             | Q(status=LinkReminder.Status.CLAIMED, claimed_at__lt=now - STALE_CLAIM),
             pilot=link.pilot,
             contact=link.contact,
-            period_start=period,
+            period_start=start,
+            cadence=cadence,
             attempts__lt=MAX_REMINDER_ATTEMPTS,
         ).update(status=LinkReminder.Status.CLAIMED, claimed_at=now, link=link, attempts=F("attempts") + 1)
     )
@@ -228,7 +233,7 @@ def send_link_reminders(*, today: datetime.date | None = None) -> dict[str, int]
         if not claimed:
             continue
         mine = LinkReminder.objects.filter(
-            pilot=link.pilot, contact=link.contact, period_start__in=claimed, claimed_at=now
+            pilot=link.pilot, contact=link.contact, period_start__in=[start for start, _ in claimed], claimed_at=now
         )
         try:
             message = reminder_message(link, {period: missing[period] for period in claimed})
@@ -250,7 +255,7 @@ def send_link_reminders(*, today: datetime.date | None = None) -> dict[str, int]
     return counts
 
 
-def reminder_message(link: SubmissionLink, missing: dict[datetime.date, dict]) -> EmailMultiAlternatives:
+def reminder_message(link: SubmissionLink, missing: dict[tuple[datetime.date, str], dict]) -> EmailMultiAlternatives:
     pilot = link.pilot
     context = {
         "pilot": pilot,

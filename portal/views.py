@@ -15,7 +15,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.db.models import F
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -85,7 +86,7 @@ def with_link(view):
         if isinstance(link_id, int) and isinstance(key, str):
             link = (
                 SubmissionLink.objects.usable()
-                .filter(pk=link_id, key_hash=key, pilot__status__in=RECORDABLE)
+                .filter(pk=link_id, key_hash=key, pilot__status__in=RECORDABLE, contact__provider=F("pilot__provider"))
                 .select_related("pilot__provider", "pilot__owner", "contact__provider")
                 .first()
             )
@@ -183,7 +184,10 @@ def dispute(request, pk: int, action: str = "dispute"):
 @require_GET
 @with_link
 def template(request):
-    return template_response(request.portal_link.pilot, request.GET.get("format", "xlsx"))
+    file_format = request.GET.get("format", "xlsx")
+    if file_format not in {"csv", "xlsx"}:
+        return HttpResponseBadRequest("Ask for format=csv or format=xlsx.")
+    return template_response(request.portal_link.pilot, file_format)
 
 
 @require_POST

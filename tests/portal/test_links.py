@@ -297,3 +297,47 @@ def test_a_real_worker_sends_reminders_once_through_redis_to_a_real_smtp_server(
     assert message["Subject"] == f"Figures due for the pilot {pilot.name}"
     assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}
     assert set(LinkReminder.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_only_the_other_side_corrects_and_the_link_never_overwrites_the_teams_figures(pilot_and_contact):
+    """What the attack review found: a side 'correcting' its own dispute, and the provider's period
+    form replacing a figure the team recorded (which also ended the provider's own dispute)."""
+    pilot, accuracy, contact = pilot_and_contact
+    teams = measure_weeks(accuracy, today=TODAY, values=[90, 99, 99, 99])[0]
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    client.post(reverse("portal:dispute", args=[teams.pk]), {"reason": "wrong"})
+    dispute = Dispute.objects.get()
+    client.post(
+        reverse("portal:dispute-action", kwargs={"pk": dispute.pk, "action": "correct"}),
+        {"value": "99.5", "note": "ours"},
+    )
+    page = client.get("/provider/").content.decode()
+    response = client.post("/provider/", {"period": week(1).isoformat(), f"value_{accuracy.pk}": "99.5"})
+    assert response.status_code == 400
+    assert "the buying team recorded 90 for this period; dispute it below" in response.content.decode()
+    teams.refresh_from_db()
+    dispute.refresh_from_db()
+    assert teams.value == Decimal("90") and teams.source == MeasurementSource.MANUAL
+    assert dispute.status == DisputeStatus.OPEN and "Only the other side corrects a disputed value" in page
+    assert not expansion_gate(pilot).is_open
+
+
+def test_a_link_of_a_contact_moved_to_another_provider_opens_nothing(pilot_and_contact):
+    from tests.factories import ProviderFactory
+
+    pilot, _accuracy, contact = pilot_and_contact
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    contact.provider = ProviderFactory()
+    contact.save()
+    assert client.get("/provider/").status_code == 404
+    assert Client().get(f"/provider/{secret}/").status_code == 404
+
+
+def test_the_template_through_a_link_is_csv_or_xlsx_only(pilot_and_contact):
+    pilot, _accuracy, contact = pilot_and_contact
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    assert client.get("/provider/template/?format=csv")["Content-Type"].startswith("text/csv")
+    assert client.get("/provider/template/?format=a%0d%0aSet-Cookie:x=1").status_code == 400

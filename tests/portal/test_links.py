@@ -341,3 +341,23 @@ def test_the_template_through_a_link_is_csv_or_xlsx_only(pilot_and_contact):
     client = provider_client(secret)
     assert client.get("/provider/template/?format=csv")["Content-Type"].startswith("text/csv")
     assert client.get("/provider/template/?format=a%0d%0aSet-Cookie:x=1").status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_of_one_period_at_once_record_one_value_and_the_later_is_shown_the_change(
+    pilot_and_contact,
+):
+    pilot, accuracy, contact = pilot_and_contact
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    clients = [provider_client(secret), provider_client(secret)]
+    posts = [
+        lambda client=client, value=value: client.post(
+            "/provider/", {"period": week(1).isoformat(), f"value_{accuracy.pk}": value}
+        )
+        for client, value in zip(clients, ("98.1", "98.4"), strict=True)
+    ]
+    responses = race(posts)
+    assert sorted(r.status_code for r in responses) == [302, 409]
+    stored = Measurement.objects.get(metric=accuracy, period_start=week(1))
+    later = next(r for r in responses if r.status_code == 409).content.decode()
+    assert f"{stored.value.normalize()} (n" in later or f"{stored.value.normalize()} by" in later

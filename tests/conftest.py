@@ -3,6 +3,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.test import Client
 
 from pilots.roles import sync_roles
@@ -36,6 +37,12 @@ def viewer(db):
 @pytest.fixture
 def editor(db):
     return UserFactory(username="eddie", groups=["editor"])
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: each test starts with none spent."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

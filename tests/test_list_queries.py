@@ -82,7 +82,7 @@ PAGES = [
     ("scope:workitem-list", work_items, ["", "?readiness=ready&sort=-volume", "?_export=csv"], 10),
     ("pilots:pilot-list", pilots, ["", "?has_open_flags=true&severity=critical&sort=worst_flag"], 8),
     ("pilots:flag-list", flags, ["", "?state=open&sort=pilot"], 7),
-    ("dashboard", dashboard, [""], 17),
+    ("dashboard", dashboard, [""], 18),  # the gate reads open disputes too
 ]
 
 

@@ -23,6 +23,19 @@ from config.tokens import token_revoke
 from config.viewsets import ConfirmForm, add_errors, positive_int
 
 
+class ReadOnlyAdminMixin:
+    """Records the admin only reads: they are written by their own pages, jobs or services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every change is kept and every old version can be read; none is restored by "revert", which
     would save an old row past the services' rules (a status, a frozen target, a resolved flag).
@@ -211,9 +224,9 @@ def bulk_action(action: str, description: str):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Administrators see every token (never its secret) and revoke any; tokens are created by
-    their owners on their own page."""
+    their owners on their own page, and revoked, never deleted: the history keeps who revoked it."""
 
     list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
@@ -221,15 +234,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "id"]
     actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # revoked, never deleted: the history keeps who revoked it and when
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):

@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin import HistoryAdmin, LifecycleAdminMixin, RefusalAdminMixin, bulk_action
+from config.admin import HistoryAdmin, LifecycleAdminMixin, ReadOnlyAdminMixin, RefusalAdminMixin, bulk_action
 
 from . import evidence, services
 from .choices import MeasurementSource
@@ -341,7 +341,7 @@ class MeasurementAdmin(RefusalAdminMixin, HistoryAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(HistoryAdmin):
+class DisputeAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """Disputes are raised, corrected and withdrawn by the two sides on the pilot's page and through
     the provider's link; here they are read."""
 
@@ -350,15 +350,6 @@ class DisputeAdmin(HistoryAdmin):
     search_fields = ["reason", "measurement__metric__name", "measurement__metric__pilot__name"]
     list_select_related = ["measurement__metric"]
     readonly_fields = [f.name for f in Dispute._meta.fields if f.name != "id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OpenFilter(admin.SimpleListFilter):

@@ -1,15 +1,16 @@
 from django.contrib import admin
 
-from config.admin import HistoryAdmin
+from config.admin import HistoryAdmin, ReadOnlyAdminMixin
 
 from .models import LinkReminder, SubmissionLink
 from .services import link_revoke
 
 
 @admin.register(SubmissionLink)
-class SubmissionLinkAdmin(HistoryAdmin):
+class SubmissionLinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """Links are issued from the pilot's page (the secret goes to the contact by email and is never
-    kept); here administrators see them all and revoke any."""
+    kept); here administrators see them all and revoke any. Revoked, never deleted: the history
+    keeps who revoked it and when."""
 
     list_display = ["pilot", "contact", "issued_by", "issued_at", "expires_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
@@ -17,15 +18,6 @@ class SubmissionLinkAdmin(HistoryAdmin):
     list_select_related = ["pilot", "contact", "issued_by"]
     readonly_fields = [f.name for f in SubmissionLink._meta.fields if f.name != "id"]
     actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # revoked, never deleted: the history keeps who revoked it and when
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("portal.change_submissionlink")
@@ -37,7 +29,7 @@ class SubmissionLinkAdmin(HistoryAdmin):
 
 
 @admin.register(LinkReminder)
-class LinkReminderAdmin(admin.ModelAdmin):
+class LinkReminderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The record that keeps reminders to exactly one per contact, pilot and period; read-only."""
 
     list_display = ["contact", "pilot", "period_start", "status", "attempts", "sent_at"]
@@ -45,12 +37,3 @@ class LinkReminderAdmin(admin.ModelAdmin):
     search_fields = ["contact__name", "contact__email", "pilot__name"]
     list_select_related = ["contact", "pilot"]
     readonly_fields = [f.name for f in LinkReminder._meta.fields if f.name != "id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
-from config.admin import HistoryAdmin, LifecycleAdminMixin, RefusalAdminMixin, bulk_action
+from config.admin import HistoryAdmin, LifecycleAdminMixin, ReadOnlyAdminMixin, RefusalAdminMixin, bulk_action
 from config.viewsets import add_errors
 
 from .forms import CriteriaFormSetBase
@@ -242,7 +242,7 @@ class CandidateAdmin(LifecycleAdminMixin, HistoryAdmin):
 
 
 @admin.register(EvaluationCriterion)
-class EvaluationCriterionAdmin(HistoryAdmin):
+class EvaluationCriterionAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """Read-only here: a work item's criteria are edited together, as a set whose weights total 100,
     on the work item (in the browser or its admin page)."""
 
@@ -250,15 +250,6 @@ class EvaluationCriterionAdmin(HistoryAdmin):
     list_filter = ["basis"]
     search_fields = ["name", "work_item__title"]
     list_select_related = ["work_item"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Score)

@@ -28,12 +28,17 @@ def token_find(secret: str) -> ApiToken | None:
         return None
     token = ApiToken.objects.usable().select_related("user").filter(key_hash=token_hash(secret)).first()
     if token is not None:
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USE_PRECISION:
-            # One write a minute at most, however often the token is used.
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+        note_use(token)
     return token
+
+
+def note_use(keyed) -> None:
+    """Record that a secret-keyed row (a token, a provider link) was used now: one write a minute at
+    most, however often it is used."""
+    now = timezone.now()
+    if keyed.last_used_at is None or now - keyed.last_used_at > LAST_USE_PRECISION:
+        type(keyed).objects.filter(pk=keyed.pk).update(last_used_at=now)
+        keyed.last_used_at = now
 
 
 def tokens_revoke_for_new_password(user) -> int:

@@ -1,4 +1,3 @@
-import hashlib
 import secrets
 
 from django.conf import settings
@@ -12,10 +11,6 @@ from scope.choices import Cadence
 from vendors.models import Contact
 
 LINK_PREFIX = "pgl_"
-
-
-def link_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class SubmissionLinkQuerySet(models.QuerySet):

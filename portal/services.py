@@ -21,17 +21,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config.models import token_hash
+from config.tokens import note_use
 from pilots.lifecycle import RECORDABLE
 from pilots.models import Measurement, Pilot
 from pilots.notifications import SERVER_DOWN, STALE_CLAIM
 from pilots.periods import describe_period, missing_periods
 from pilots.rules import target_text
 
-from .models import LinkReminder, SubmissionLink, link_hash
+from .models import LinkReminder, SubmissionLink
 
 logger = logging.getLogger(__name__)
 
-LAST_USE_PRECISION = datetime.timedelta(minutes=1)
 MAX_LIFETIME = datetime.timedelta(days=400)
 # A link lasts past the decision date by default, so the last period's figures can still come in.
 AFTER_DECISION = datetime.timedelta(days=14)
@@ -85,7 +86,7 @@ def link_issue(*, pilot: Pilot, contact, by, expires_on: datetime.date | None = 
     link = SubmissionLink(
         pilot=pilot,
         contact=contact,
-        key_hash=link_hash(secret),
+        key_hash=token_hash(secret),
         issued_by=by,
         # The whole of the last day: a link "until 30 Nov" works on 30 Nov.
         expires_at=timezone.make_aware(
@@ -107,23 +108,27 @@ def link_issue(*, pilot: Pilot, contact, by, expires_on: datetime.date | None = 
 
 
 def link_message(link: SubmissionLink, secret: str) -> EmailMultiAlternatives:
+    return contact_email(
+        link,
+        subject=f"Report your figures for the pilot {link.pilot.name}",
+        template="link",
+        metrics=metric_lines(link.pilot),
+        url=link_url(secret),
+        expires_on=timezone.localdate(link.expires_at) - datetime.timedelta(days=1),
+    )
+
+
+def contact_email(link: SubmissionLink, *, subject: str, template: str, **context) -> EmailMultiAlternatives:
+    """An email to the link's contact from `portal/email/<template>.txt|.html`; replies reach the owner."""
     pilot = link.pilot
-    context = {
-        "link": link,
-        "pilot": pilot,
-        "contact": link.contact,
-        "metrics": metric_lines(pilot),
-        "url": link_url(secret),
-        "expires_on": timezone.localdate(link.expires_at) - datetime.timedelta(days=1),
-        "owner": pilot.owner,
-    }
+    context = {"link": link, "pilot": pilot, "contact": link.contact, "owner": pilot.owner, **context}
     message = EmailMultiAlternatives(
-        subject=f"Report your figures for the pilot {pilot.name}",
-        body=render_to_string("portal/email/link.txt", context),
+        subject=subject,
+        body=render_to_string(f"portal/email/{template}.txt", context),
         to=[link.contact.email],
         reply_to=[pilot.owner.email] if pilot.owner and pilot.owner.email else None,
     )
-    message.attach_alternative(render_to_string("portal/email/link.html", context), "text/html")
+    message.attach_alternative(render_to_string(f"portal/email/{template}.html", context), "text/html")
     return message
 
 
@@ -152,15 +157,12 @@ def link_find(secret: str) -> SubmissionLink | None:
     link = (
         SubmissionLink.objects.usable()
         # A contact moved to another provider no longer speaks for this one.
-        .filter(key_hash=link_hash(secret), pilot__status__in=RECORDABLE, contact__provider=F("pilot__provider"))
+        .filter(key_hash=token_hash(secret), pilot__status__in=RECORDABLE, contact__provider=F("pilot__provider"))
         .select_related("pilot__provider", "pilot__owner", "contact__provider")
         .first()
     )
     if link is not None:
-        now = timezone.now()
-        if link.last_used_at is None or now - link.last_used_at > LAST_USE_PRECISION:
-            SubmissionLink.objects.filter(pk=link.pk).update(last_used_at=now)
-            link.last_used_at = now
+        note_use(link)
     return link
 
 
@@ -256,19 +258,10 @@ def send_link_reminders(*, today: datetime.date | None = None) -> dict[str, int]
 
 
 def reminder_message(link: SubmissionLink, missing: dict[tuple[datetime.date, str], dict]) -> EmailMultiAlternatives:
-    pilot = link.pilot
-    context = {
-        "pilot": pilot,
-        "contact": link.contact,
-        "owner": pilot.owner,
-        "missing": list(missing.values()),
-        "issued_on": timezone.localdate(link.issued_at),
-    }
-    message = EmailMultiAlternatives(
-        subject=f"Figures due for the pilot {pilot.name}",
-        body=render_to_string("portal/email/reminder.txt", context),
-        to=[link.contact.email],
-        reply_to=[pilot.owner.email] if pilot.owner and pilot.owner.email else None,
+    return contact_email(
+        link,
+        subject=f"Figures due for the pilot {link.pilot.name}",
+        template="reminder",
+        missing=list(missing.values()),
+        issued_on=timezone.localdate(link.issued_at),
     )
-    message.attach_alternative(render_to_string("portal/email/reminder.html", context), "text/html")
-    return message

@@ -13,10 +13,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from config.models import token_hash
 from pilots.choices import DisputeStatus, MeasurementSource
 from pilots.gate import expansion_gate
 from pilots.models import Dispute, Measurement
-from portal.models import LinkReminder, SubmissionLink, link_hash
+from portal.models import LinkReminder, SubmissionLink
 from portal.services import link_issue, link_revoke, send_link_reminders
 from tests.conftest import logged_in_client
 from tests.factories import ContactFactory, UserFactory
@@ -62,7 +63,7 @@ def test_the_owner_emails_a_link_stored_hashed_that_opens_the_pilot_until_revoke
     assert "Refund accuracy (%): target ≥ 98%" in message.body and message.alternatives  # text and HTML
     secret = secret_from(message)
     link = SubmissionLink.objects.get()
-    assert link.key_hash == link_hash(secret) and secret not in str(link.__dict__)
+    assert link.key_hash == token_hash(secret) and secret not in str(link.__dict__)
     assert link.history.get().history_change_reason == "Issued to Priya Provider <priya@provider.example>"
     assert "Priya Provider" in owner_client.get(pilot.get_absolute_url()).content.decode()
 

@@ -158,11 +158,21 @@ def flag_acknowledge(*, flag: Flag, by) -> bool:
     return True
 
 
-def period_corrections(*, period: datetime.date, entries: list) -> list[Correction]:
+def stored_in_period(*, period: datetime.date, entries: list) -> dict[int, Measurement]:
+    """What each entry's metric has recorded for the period already, by metric id."""
+    recorded = {}
+    for metric, _value, _samples in entries:
+        stored = Measurement.objects.filter(metric=metric, period_start=period_start(period, metric.cadence)).first()
+        if stored is not None:
+            recorded[metric.pk] = stored
+    return recorded
+
+
+def period_corrections(*, entries: list, recorded: dict[int, Measurement]) -> list[Correction]:
     """The entries whose period already holds a different value or sample size."""
     corrections = []
     for metric, value, sample_size in entries:
-        stored = Measurement.objects.filter(metric=metric, period_start=period_start(period, metric.cadence)).first()
+        stored = recorded.get(metric.pk)
         if stored is None:
             continue
         sample_size = stored.sample_size if sample_size is None else sample_size
@@ -191,18 +201,10 @@ def measurements_record_period(
             raise ValidationError(f"{metric} is not a metric of {pilot}.")
     # Lock the metrics first, so what is checked is what gets corrected.
     list(PilotMetric.objects.select_for_update().filter(pk__in=[m.pk for m, _, _ in entries]).order_by("pk"))
+    recorded = stored_in_period(period=period, entries=entries)
     if source == MeasurementSource.PROVIDER:
         # Through its link the provider corrects its own figures; the team's it disputes.
-        theirs = [
-            stored
-            for metric, _value, _samples in entries
-            if (
-                stored := Measurement.objects.filter(
-                    metric=metric, period_start=period_start(period, metric.cadence)
-                ).first()
-            )
-            and stored.source != MeasurementSource.PROVIDER
-        ]
+        theirs = [stored for stored in recorded.values() if stored.source != MeasurementSource.PROVIDER]
         if theirs:
             raise ValidationError(
                 [
@@ -212,7 +214,7 @@ def measurements_record_period(
                 ]
             )
     if confirmed is not None:
-        corrections = period_corrections(period=period, entries=entries)
+        corrections = period_corrections(entries=entries, recorded=recorded)
         if any(c.token not in confirmed for c in corrections):
             raise CorrectionsToConfirm(corrections)
     for metric, value, sample_size in entries:

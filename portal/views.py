@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from config.viewsets import add_errors
 from pilots import disputes, evidence
 from pilots.choices import DisputeSide, MeasurementSource
 from pilots.dispute_views import dispute_action
@@ -132,8 +133,7 @@ def pilot_page(request):
                     submitted_by=link.contact,
                 )
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                add_errors(form, error)
             except evidence.CorrectionsToConfirm as pending:
                 return page(request, link, form, status=409, corrections=pending.corrections)
             else:

@@ -24,7 +24,7 @@ def dispute_action(request, *, action: str, target, done_url: str, by=None, cont
         form = DisputeCorrectForm(request.POST, metric=target.measurement.metric)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            label = form.fields[field].label or field.replace("_", " ").capitalize() if field in form.fields else ""
+            label = form[field].label if field in form.fields else ""  # the field's own label, derived if unset
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return HttpResponseRedirect(done_url)
     data = form.cleaned_data
@@ -57,7 +57,11 @@ class BuyerDisputeView(PermissionRequiredMixin, View):
     http_method_names = ["post"]
 
     def get_permission_required(self):
-        return ("pilots.add_dispute",) if self.kwargs["action"] == "dispute" else ("pilots.change_dispute",)
+        return {
+            "dispute": ("pilots.add_dispute",),
+            "withdraw": ("pilots.change_dispute",),
+            "correct": ("pilots.change_dispute", "pilots.change_measurement"),  # a correction edits the value
+        }[self.kwargs["action"]]
 
     def post(self, request, pk: int, action: str):
         if action == "dispute":
@@ -66,8 +70,6 @@ class BuyerDisputeView(PermissionRequiredMixin, View):
         else:
             target = get_object_or_404(Dispute.objects.select_related("measurement__metric__pilot"), pk=pk)
             pilot = target.measurement.metric.pilot
-        if action == "correct" and not request.user.has_perm("pilots.change_measurement"):
-            return HttpResponseRedirect(pilot.get_absolute_url())
         return dispute_action(
             request, action=action, target=target, done_url=f"{pilot.get_absolute_url()}#evidence", by=request.user
         )

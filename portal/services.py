@@ -231,7 +231,13 @@ def send_link_reminders(*, today: datetime.date | None = None) -> dict[str, int]
     for link in links:
         missing = due_and_missing(link.pilot, today)
         now = timezone.now()
-        claimed = [period for period in missing if _claim(link, period, now)]
+        with transaction.atomic():
+            # One run claims a link's periods at a time (another run skips the link), so the periods
+            # due go out in one email rather than split between two runs' emails.
+            held = SubmissionLink.objects.select_for_update(skip_locked=True).filter(pk=link.pk)
+            if not list(held.values_list("pk", flat=True)):
+                continue
+            claimed = [period for period in missing if _claim(link, period, now)]
         if not claimed:
             continue
         mine = LinkReminder.objects.filter(

@@ -114,7 +114,8 @@ def expansion_gate(pilot: Pilot, *, today: datetime.date | None = None) -> GateA
 
 
 def expansion_gates(pilots: list[Pilot], *, today: datetime.date | None = None) -> dict[int, GateAnswer]:
-    """The gate's answer for each pilot, in four queries however many there are."""
+    """The gate's answer for each pilot, in at most five queries however many there are: metrics,
+    values, open disputes, flags and decisions."""
     today = today or timezone.localdate()
     by_pk = {pilot.pk: pilot for pilot in pilots}
     metrics = list(PilotMetric.objects.filter(pilot__in=list(by_pk), critical=True).order_by("pilot", "name"))

@@ -362,3 +362,37 @@ def test_two_submissions_of_one_period_at_once_record_one_value_and_the_later_is
     stored = Measurement.objects.get(metric=accuracy, period_start=week(1))
     later = next(r for r in responses if r.status_code == 409).content.decode()
     assert f"{stored.value.normalize()} (n" in later or f"{stored.value.normalize()} by" in later
+
+
+def test_reminders_claimed_by_a_worker_that_died_are_sent_by_the_next_run(pilot_and_contact):
+    pilot, _accuracy, contact = pilot_and_contact
+    link, _ = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    mail.outbox.clear()
+    # A run claimed the periods and was killed before its email went out.
+    from portal.services import due_and_missing
+
+    for start, cadence in due_and_missing(pilot, TODAY):
+        LinkReminder.objects.create(
+            pilot=pilot,
+            contact=contact,
+            link=link,
+            period_start=start,
+            cadence=cadence,
+            claimed_at=timezone.now() - datetime.timedelta(hours=1),
+        )
+    assert send_link_reminders()["sent"] == 1 and len(mail.outbox) == 1
+    assert send_link_reminders()["sent"] == 0 and len(mail.outbox) == 1
+    assert set(LinkReminder.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_link_whose_email_cannot_be_sent_is_not_issued(pilot_and_contact, settings):
+    from tests.smtp import free_port, send_mail_through
+
+    pilot, _accuracy, contact = pilot_and_contact
+    send_mail_through(settings, free_port())  # nothing listens there
+    settings.EMAIL_TIMEOUT = 2
+    response = logged_in_client(pilot.owner).post(
+        reverse("portal:link-issue", args=[pilot.pk]), {"contact": contact.pk}, follow=True
+    )
+    assert "could not be sent" in response.content.decode() and "no link was issued" in response.content.decode()
+    assert not SubmissionLink.objects.exists()

@@ -73,6 +73,11 @@ class ImportRecord(models.Model):
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display().lower()} {self.uploaded_at:%Y-%m-%d %H:%M})"
 
+    @property
+    def uploader_name(self) -> str:
+        user = self.uploaded_by
+        return (user.get_full_name() or user.username) if user else "—"
+
     def read(self) -> list[spreadsheets.Sheet]:
         with self.file.open("rb") as stored:
             return spreadsheets.read(ContentFile(stored.read(), name=self.file_name))
@@ -125,7 +130,7 @@ class ImportFlow:
         return None
 
     def records(self, target):
-        return self.record_model.objects.all()
+        return self.record_model.objects.select_related("uploaded_by")
 
     def new_record(self, target, **fields) -> ImportRecord:
         return self.record_model(**fields)
@@ -164,9 +169,13 @@ class UploadForm(forms.Form):
         label="Spreadsheet (.csv or .xlsx)", widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"})
     )
 
+    def __init__(self, *args, max_rows: int | None = None, max_bytes: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limits = {"max_rows": max_rows, "max_bytes": max_bytes}
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        self.sheets = spreadsheets.read(upload)
+        self.sheets = spreadsheets.read(upload, **self.limits)
         upload.seek(0)
         return upload
 
@@ -191,19 +200,37 @@ class ImportView(PermissionRequiredMixin, View):
     """Upload a file (GET: the form, the templates and the imports so far; POST: read and preview)."""
 
     flow: ImportFlow
+    template_name = "generic/import_upload.html"
 
     def get_permission_required(self):
         return self.flow.permission_required
 
+    def get_target(self, pk):
+        return self.flow.target(pk)
+
+    def upload_form(self, *args) -> UploadForm:
+        return UploadForm(*args)
+
+    def uploader(self) -> dict:
+        """Who the kept file is recorded as uploaded by."""
+        return {"uploaded_by": self.request.user}
+
+    def listed(self, target):
+        """The imports the page lists: the team's applied ones and this person's previews."""
+        return visible_records(self.flow.records(target), self.request.user)[:20]
+
+    def extra_context(self) -> dict:
+        return {}
+
     def get(self, request, pk: int | None = None):
-        target = self.flow.target(pk)
-        return self.render(target, UploadForm())
+        target = self.get_target(pk)
+        return self.render(target, self.upload_form())
 
     def post(self, request, pk: int | None = None):
-        target = self.flow.target(pk)
+        target = self.get_target(pk)
         if self.flow.refusal(target):  # shown on the page; the file is not even read
-            return self.render(target, UploadForm(), status=400)
-        form = UploadForm(request.POST, request.FILES)
+            return self.render(target, self.upload_form(), status=400)
+        form = self.upload_form(request.POST, request.FILES)
         if form.is_valid():
             try:
                 self.flow.check(target, form.sheets)
@@ -211,18 +238,7 @@ class ImportView(PermissionRequiredMixin, View):
                 form.add_error("file", error)
         if not form.is_valid():
             return self.render(target, form, status=400)
-        upload = form.cleaned_data["file"]
-        with transaction.atomic():
-            discard_stale_previews(self.flow.record_model)
-            record = self.flow.new_record(
-                target, file_name=upload.name[:255], uploaded_by=request.user, status=ImportRecord.Status.PREVIEWED
-            )
-            record.file.save(upload.name, upload, save=False)
-            try:
-                record.save()
-            except Exception:
-                record.file.delete(save=False)  # nothing refers to it
-                raise
+        record = keep_upload(self.flow, target, form.cleaned_data["file"], **self.uploader())
         return HttpResponseRedirect(f"{request.path}{record.pk}/")
 
     def render(self, target, form, status=200):
@@ -233,19 +249,25 @@ class ImportView(PermissionRequiredMixin, View):
             "templates": self.flow.templates(target),
             "refusal": self.flow.refusal(target),
             "help_text": self.flow.help_text(target),
-            "imports": visible_records(self.flow.records(target), self.request.user).select_related("uploaded_by")[:20],
+            "imports": self.listed(target),
             "back_url": self.flow.done_url(target),
+            **self.extra_context(),
         }
-        return render(self.request, "generic/import_upload.html", context, status=status)
+        return render(self.request, self.template_name, context, status=status)
 
 
 class ImportPreviewView(PermissionRequiredMixin, View):
     """The preview of a previewed import (GET) and its confirmation (POST)."""
 
     flow: ImportFlow
+    template_name = "generic/import_preview.html"
 
     def get_permission_required(self):
         return self.flow.permission_required
+
+    def applier(self):
+        """The user recorded as applying the import."""
+        return self.request.user
 
     def get_record(self, pk, record_pk) -> tuple[object, ImportRecord]:
         target = self.flow.target(pk)
@@ -255,16 +277,18 @@ class ImportPreviewView(PermissionRequiredMixin, View):
         )
         return target, record
 
+    def extra_context(self) -> dict:
+        return {}
+
     def get(self, request, record_pk: int, pk: int | None = None):
         target, record = self.get_record(pk, record_pk)
         return self.render(target, record, self.plan(record))
 
     def plan(self, record):
-        try:
-            return self.flow.plan(record, record.read())
-        except (ValidationError, FileNotFoundError) as error:
-            messages.error(self.request, f"{record.file_name}: {' '.join(getattr(error, 'messages', [str(error)]))}")
-            return None
+        plan, problem = read_plan(self.flow, record)
+        if problem:
+            messages.error(self.request, problem)
+        return plan
 
     def post(self, request, record_pk: int, pk: int | None = None):
         target, record = self.get_record(pk, record_pk)
@@ -273,18 +297,7 @@ class ImportPreviewView(PermissionRequiredMixin, View):
             messages.info(request, f"{record.file_name} was discarded; nothing was changed.")
             return HttpResponseRedirect(self.flow.done_url(target))
         try:
-            with transaction.atomic():
-                record = type(record).objects.select_for_update().get(pk=record.pk)
-                if record.status != ImportRecord.Status.PREVIEWED:
-                    raise Http404("This import has been applied already.")
-                plan = self.flow.apply(record, by=request.user, expected=request.POST.get("fingerprint", ""))
-                counts = plan.counts
-                record.status = ImportRecord.Status.APPLIED
-                record.applied_at = timezone.now()
-                record.new_count = counts[NEW]
-                record.corrected_count = counts[CORRECTION]
-                record.unchanged_count = counts[UNCHANGED]
-                record.save()
+            record = confirm(self.flow, record, by=self.applier(), expected=request.POST.get("fingerprint", ""))
         except PlanChanged as changed:
             messages.warning(
                 request,
@@ -306,18 +319,16 @@ class ImportPreviewView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(self.flow.done_url(target))
 
     def render(self, target, record, plan, status=200):
-        lines = self.flow.lines(plan) if plan else []
-        lines = sorted(lines, key=lambda line: (OUTCOMES.index(line.outcome), line.sheet, line.row))
         context = {
             "flow": self.flow,
             "target": target,
             "record": record,
             "plan": plan,
-            "lines": lines[:PREVIEW_LINES],
-            "hidden_lines": max(0, len(lines) - PREVIEW_LINES),
             "back_url": self.flow.done_url(target),
+            **preview_lines(self.flow, plan),
+            **self.extra_context(),
         }
-        return render(self.request, "generic/import_preview.html", context, status=status if plan else 400)
+        return render(self.request, self.template_name, context, status=status if plan else 400)
 
 
 class ImportFileView(PermissionRequiredMixin, View):
@@ -337,6 +348,52 @@ class ImportFileView(PermissionRequiredMixin, View):
         except FileNotFoundError:
             raise Http404("The file is no longer stored.") from None
         return FileResponse(stored, as_attachment=True, filename=record.file_name)
+
+
+def keep_upload(flow: ImportFlow, target, upload, **fields) -> ImportRecord:
+    """Keep an uploaded file as a previewed import of `target` (nothing is applied yet)."""
+    with transaction.atomic():
+        discard_stale_previews(flow.record_model)
+        record = flow.new_record(target, file_name=upload.name[:255], status=ImportRecord.Status.PREVIEWED, **fields)
+        record.file.save(upload.name, upload, save=False)
+        try:
+            record.save()
+        except Exception:
+            record.file.delete(save=False)  # nothing refers to it
+            raise
+    return record
+
+
+@transaction.atomic
+def confirm(flow: ImportFlow, record: ImportRecord, *, by, expected: str) -> ImportRecord:
+    """Apply a previewed import as it was previewed (`expected`: the preview's fingerprint), whole or
+    not at all, and keep it as applied with its counts. PlanChanged or ValidationError refuse."""
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.status != ImportRecord.Status.PREVIEWED:
+        raise Http404("This import has been applied already.")
+    counts = flow.apply(record, by=by, expected=expected).counts
+    record.status = ImportRecord.Status.APPLIED
+    record.applied_at = timezone.now()
+    record.new_count = counts[NEW]
+    record.corrected_count = counts[CORRECTION]
+    record.unchanged_count = counts[UNCHANGED]
+    record.save()
+    return record
+
+
+def read_plan(flow: ImportFlow, record: ImportRecord) -> tuple[Plan | None, str]:
+    """The stored file planned again, or why it cannot be."""
+    try:
+        return flow.plan(record, record.read()), ""
+    except (ValidationError, FileNotFoundError) as error:
+        return None, f"{record.file_name}: {' '.join(getattr(error, 'messages', [str(error)]))}"
+
+
+def preview_lines(flow: ImportFlow, plan: Plan | None) -> dict:
+    """The preview's rows, what needs attention first, at most PREVIEW_LINES of them."""
+    lines = flow.lines(plan) if plan else []
+    lines = sorted(lines, key=lambda line: (OUTCOMES.index(line.outcome), line.sheet, line.row))
+    return {"lines": lines[:PREVIEW_LINES], "hidden_lines": max(0, len(lines) - PREVIEW_LINES)}
 
 
 def visible_records(records, user):

@@ -62,16 +62,22 @@ def normalise_header(text) -> str:
     return one_line(str(text or "")).casefold()
 
 
-def read(upload, *, max_rows: int | None = None) -> list[Sheet]:
+def size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+def read(upload, *, max_rows: int | None = None, max_bytes: int | None = None) -> list[Sheet]:
     """The sheets of an uploaded .csv or .xlsx file, or a ValidationError saying what is wrong."""
     max_rows = max_rows or settings.IMPORT_MAX_ROWS
+    max_bytes = max_bytes or settings.IMPORT_MAX_BYTES
+    too_large = f"The file is larger than {size_text(max_bytes)}."
     name = (upload.name or "").lower()
-    if upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
-        raise ValidationError(f"The file is larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
+    if upload.size is not None and upload.size > max_bytes:
+        raise ValidationError(too_large)
     upload.seek(0)
-    data = upload.read(settings.IMPORT_MAX_BYTES + 1)
-    if len(data) > settings.IMPORT_MAX_BYTES:
-        raise ValidationError(f"The file is larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError(too_large)
     if not data.strip():
         raise ValidationError("The file is empty.")
     if name.endswith(".xlsx"):

@@ -483,8 +483,16 @@ class OwnerAlertAdmin(admin.ModelAdmin):
 class MeasurementImportAdmin(admin.ModelAdmin):
     """Spreadsheet imports of measurements: who applied which file when; applied through the pilot's page."""
 
-    list_display = ["file_name", "pilot", "status", "uploaded_by", "uploaded_at", "new_count", "corrected_count"]
+    list_display = ["file_name", "pilot", "status", "uploader_name", "uploaded_at", "new_count", "corrected_count"]
     list_filter = ["status"]
     search_fields = ["file_name", "pilot__name"]
-    list_select_related = ["pilot", "uploaded_by"]
-    readonly_fields = ["status", "uploaded_by", "uploaded_at", "applied_at", "new_count", "corrected_count"]
+    list_select_related = ["pilot", "uploaded_by", "submitted_by"]
+    readonly_fields = [
+        "status",
+        "uploaded_by",
+        "submitted_by",
+        "uploaded_at",
+        "applied_at",
+        "new_count",
+        "corrected_count",
+    ]

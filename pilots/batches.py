@@ -21,7 +21,7 @@ from config.formatting import number
 from config.imports import CORRECTION, ERROR, NEW, UNCHANGED, PlanChanged
 
 from .disputes import disputes_close_by_corrections
-from .evidence import SOURCE_HOW, evaluate_on_commit, measurement_problems
+from .evidence import SOURCE_HOW, evaluate_on_commit, measurement_problems, provider_refusal
 from .models import Measurement, PilotMetric
 from .periods import period_start
 from .rules import value_problem
@@ -89,8 +89,10 @@ class Plan(imports.Plan):
         return digest.hexdigest()[:32]
 
 
-def plan_measurements(entries: list[Entry]) -> Plan:
-    """Each entry's outcome. The metrics must come with their pilots (`select_related("pilot")`)."""
+def plan_measurements(entries: list[Entry], *, source: str = "") -> Plan:
+    """Each entry's outcome. The metrics must come with their pilots (`select_related("pilot")`).
+    From the provider (`source`), a change to a figure the buying team recorded is an error: it
+    is disputed, not replaced."""
     today = timezone.localdate()
     seen: dict[tuple[int, datetime.date], int] = {}
     checked: dict[tuple[int, datetime.date], dict] = {}
@@ -142,6 +144,9 @@ def plan_measurements(entries: list[Entry]) -> Plan:
             entry.note,
         )
         entry.outcome = UNCHANGED if same else CORRECTION
+        if entry.outcome == CORRECTION and (refusal := provider_refusal(entry.stored, source=source)):
+            entry.problem(entry.column or "value", refusal)
+            entry.outcome = ERROR
     return Plan(entries)
 
 
@@ -155,7 +160,7 @@ def measurements_apply(
     entries = build_entries()
     metric_ids = sorted({e.metric.pk for e in entries if e.metric is not None})
     list(PilotMetric.objects.select_for_update().filter(pk__in=metric_ids).order_by("pk").values_list("pk"))
-    plan = plan_measurements(entries)
+    plan = plan_measurements(entries, source=source)
     if expected is not None and plan.fingerprint != expected:
         raise PlanChanged(plan)
     if plan.errors:

@@ -4,6 +4,7 @@ acknowledging flags. Every write re-evaluates its pilot once it commits."""
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -43,6 +44,15 @@ def measurement_problems(
     if start < first_period(pilot.starts_on, metric.cadence):
         return {"period_start": f"That period is before the pilot started ({day(pilot.starts_on)})."}
     return {}
+
+
+class PeriodEntry(NamedTuple):
+    """One metric's value for a period, as a form gives it; blank sample size and note keep the stored ones."""
+
+    metric: PilotMetric
+    value: Decimal
+    sample_size: int | None = None
+    note: str = ""
 
 
 @dataclass
@@ -158,10 +168,18 @@ def flag_acknowledge(*, flag: Flag, by) -> bool:
     return True
 
 
+def provider_refusal(stored: Measurement, *, source: str) -> str:
+    """Why the provider may not replace a stored figure, or "": through its link the provider corrects
+    its own figures; the buying team's it disputes."""
+    if source == MeasurementSource.PROVIDER and stored.source != MeasurementSource.PROVIDER:
+        return f"the buying team recorded {number(stored.value)} for this period; dispute it rather than replace it."
+    return ""
+
+
 def stored_in_period(*, period: datetime.date, entries: list) -> dict[int, Measurement]:
     """What each entry's metric has recorded for the period already, by metric id."""
     recorded = {}
-    for metric, _value, _samples in entries:
+    for metric, *_ in entries:
         stored = Measurement.objects.filter(metric=metric, period_start=period_start(period, metric.cadence)).first()
         if stored is not None:
             recorded[metric.pk] = stored
@@ -171,7 +189,7 @@ def stored_in_period(*, period: datetime.date, entries: list) -> dict[int, Measu
 def period_corrections(*, entries: list, recorded: dict[int, Measurement]) -> list[Correction]:
     """The entries whose period already holds a different value or sample size."""
     corrections = []
-    for metric, value, sample_size in entries:
+    for metric, value, sample_size, _note in entries:
         stored = recorded.get(metric.pk)
         if stored is None:
             continue
@@ -186,8 +204,7 @@ def measurements_record_period(
     *,
     pilot: Pilot,
     period: datetime.date,
-    entries: list,
-    note: str = "",
+    entries: list[PeriodEntry],
     by=None,
     confirmed: set[str] | None = None,
     source: str = MeasurementSource.MANUAL,
@@ -196,28 +213,24 @@ def measurements_record_period(
     """Record one period's values for several metrics of a pilot together: all or none. With
     `confirmed` (the browser form), values that would correct recorded ones are applied only when
     every such correction is in `confirmed`; otherwise all of them are raised to be confirmed."""
-    for metric, _value, _samples in entries:
+    for metric, *_ in entries:
         if metric.pilot_id != pilot.pk:
             raise ValidationError(f"{metric} is not a metric of {pilot}.")
     # Lock the metrics first, so what is checked is what gets corrected.
-    list(PilotMetric.objects.select_for_update().filter(pk__in=[m.pk for m, _, _ in entries]).order_by("pk"))
+    list(PilotMetric.objects.select_for_update().filter(pk__in=[entry.metric.pk for entry in entries]).order_by("pk"))
     recorded = stored_in_period(period=period, entries=entries)
-    if source == MeasurementSource.PROVIDER:
-        # Through its link the provider corrects its own figures; the team's it disputes.
-        theirs = [stored for stored in recorded.values() if stored.source != MeasurementSource.PROVIDER]
-        if theirs:
-            raise ValidationError(
-                [
-                    f"{stored.metric.name}: the buying team recorded {number(stored.value)} for this period; "
-                    "dispute it below rather than replace it."
-                    for stored in theirs
-                ]
-            )
+    refusals = [
+        f"{stored.metric.name}: {refusal}"
+        for stored in recorded.values()
+        if (refusal := provider_refusal(stored, source=source))
+    ]
+    if refusals:
+        raise ValidationError(refusals)
     if confirmed is not None:
         corrections = period_corrections(entries=entries, recorded=recorded)
         if any(c.token not in confirmed for c in corrections):
             raise CorrectionsToConfirm(corrections)
-    for metric, value, sample_size in entries:
+    for metric, value, sample_size, note in entries:
         measurement_record(
             metric=metric,
             period=period,

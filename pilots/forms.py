@@ -6,7 +6,9 @@ from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import WorkItem
 from vendors.models import Provider
 
+from .batches import MAX_NOTE
 from .choices import DecisionOutcome
+from .evidence import PeriodEntry
 from .gate import expansion_gate
 from .lifecycle import NOT_STARTED
 from .models import DigestPreference, Pilot, PilotMetric, validate_pilot_date
@@ -210,12 +212,20 @@ class MeasurementEntryForm(forms.Form):
                 min_value=0,
                 max_value=2_000_000_000,
                 help_text="Left blank on a correction, the recorded sample size stays.",
-                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+                widget=forms.TextInput(
+                    attrs={"inputmode": "numeric", "autocomplete": "off", "aria-label": f"{metric.name}: sample size"}
+                ),
             )
-        self.fields["note"] = forms.CharField(required=False, widget=forms.TextInput())
+            self.fields[f"note_{metric.pk}"] = forms.CharField(
+                label=f"Note on {metric.name}",
+                required=False,
+                max_length=MAX_NOTE,
+                help_text="Left blank on a correction, the recorded note stays.",
+                widget=forms.TextInput(attrs={"autocomplete": "off", "aria-label": f"{metric.name}: note"}),
+            )
 
     def metric_rows(self):
-        return [(m, self[f"value_{m.pk}"], self[f"samples_{m.pk}"]) for m in self.metrics]
+        return [(m, self[f"value_{m.pk}"], self[f"samples_{m.pk}"], self[f"note_{m.pk}"]) for m in self.metrics]
 
     def clean(self):
         data = super().clean()
@@ -226,12 +236,19 @@ class MeasurementEntryForm(forms.Form):
             problem = value_problem(value=value, unit=metric.unit) if value is not None else None
             if problem:
                 self.add_error(f"value_{metric.pk}", problem)
+            if value is None and data.get(f"note_{metric.pk}"):
+                self.add_error(f"note_{metric.pk}", "A note goes with a value: enter the value it explains.")
         return data
 
-    def entries(self):
-        """(metric, value, sample size) for each value given."""
+    def entries(self) -> list[PeriodEntry]:
+        """Each value given, with its sample size and note."""
         return [
-            (m, self.cleaned_data[f"value_{m.pk}"], self.cleaned_data.get(f"samples_{m.pk}"))
+            PeriodEntry(
+                m,
+                self.cleaned_data[f"value_{m.pk}"],
+                self.cleaned_data.get(f"samples_{m.pk}"),
+                self.cleaned_data.get(f"note_{m.pk}", ""),
+            )
             for m in self.metrics
             if self.cleaned_data.get(f"value_{m.pk}") is not None
         ]

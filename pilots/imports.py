@@ -254,6 +254,7 @@ def slug(text: str) -> str:
 
 class MeasurementImportFlow(ImportFlow):
     record_model = MeasurementImport
+    source = MeasurementSource.IMPORT
     permission_required = ("pilots.add_measurement", "pilots.change_measurement")
     title = "Import measurements"
 
@@ -261,7 +262,7 @@ class MeasurementImportFlow(ImportFlow):
         return get_object_or_404(Pilot, pk=pk)
 
     def records(self, target):
-        return MeasurementImport.objects.filter(pilot=target)
+        return MeasurementImport.objects.filter(pilot=target).select_related("uploaded_by", "submitted_by")
 
     def new_record(self, target, **fields):
         return MeasurementImport(pilot=target, **fields)
@@ -272,7 +273,7 @@ class MeasurementImportFlow(ImportFlow):
         return None
 
     def plan(self, record, sheets):
-        return batches.plan_measurements(measurement_entries(record.pilot, sheets))
+        return batches.plan_measurements(measurement_entries(record.pilot, sheets), source=self.source)
 
     def lines(self, plan):
         lines = []
@@ -287,8 +288,10 @@ class MeasurementImportFlow(ImportFlow):
         return batches.measurements_apply(
             build_entries=lambda: measurement_entries(record.pilot, record.read()),
             by=by,
-            source=MeasurementSource.IMPORT,
-            reason=f"import of {record.file_name}",
+            source=self.source,
+            submitted_by=record.submitted_by,
+            reason=f"import of {record.file_name}"
+            + (f" by {record.submitted_by.name} (provider link)" if record.submitted_by else ""),
             expected=expected,
         )
 

@@ -474,9 +474,17 @@ class MeasurementImport(ImportRecord):
     """A spreadsheet of a pilot's measurements, previewed and then applied (or discarded)."""
 
     pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="imports")
+    # Uploaded through the provider's submission link: its contact (and no user).
+    submitted_by = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta(ImportRecord.Meta):
         indexes = [models.Index(fields=["pilot", "-uploaded_at"], name="measurement_import_pilot_idx")]
+
+    @property
+    def uploader_name(self) -> str:
+        if self.submitted_by_id:
+            return f"{self.submitted_by.name} (provider)"
+        return super().uploader_name
 
     def file_url(self) -> str:
         return reverse("pilots:pilot-import-file", args=[self.pilot_id, self.pk])

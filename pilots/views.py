@@ -126,7 +126,9 @@ class PilotDetailView(ObjectDetailView):
             not_started=pilot.status in NOT_STARTED,
             can_measure=user.has_perm("pilots.add_measurement") and pilot.status in RECORDABLE,
             history=pilot.history.select_related("history_user")[:20],
-            imports=pilot.imports.filter(status=MeasurementImport.Status.APPLIED).select_related("uploaded_by")[:10],
+            imports=pilot.imports.filter(status=MeasurementImport.Status.APPLIED).select_related(
+                "uploaded_by", "submitted_by"
+            )[:10],
             evidence_rows=disputes.evidence_rows(pilot, side=DisputeSide.BUYER, url_for=buyer_dispute_url),
             evidence_can_act=user.has_perm("pilots.add_dispute"),
             disputes=disputes.recent_disputes(pilot),
@@ -268,7 +270,6 @@ class MeasurementEntryView(PermissionRequiredMixin, View):
                     pilot=pilot,
                     period=form.cleaned_data["period"],
                     entries=form.entries(),
-                    note=form.cleaned_data.get("note", ""),
                     by=request.user,
                     confirmed=set(request.POST.getlist("confirm")),
                 )

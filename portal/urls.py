@@ -8,6 +8,8 @@ urlpatterns = [
     # The provider's side (no account; the link's secret opens a session for one pilot).
     path("provider/", views.pilot_page, name="pilot"),
     path("provider/template/", views.template, name="template"),
+    path("provider/uploads/", views.UploadView.as_view(), name="upload"),
+    path("provider/uploads/<int:record_pk>/", views.UploadPreviewView.as_view(), name="upload-preview"),
     path("provider/values/<int:pk>/dispute/", views.dispute, name="dispute"),
     re_path(
         r"^provider/disputes/(?P<pk>[0-9]{1,18})/(?P<action>withdraw|correct)/$", views.dispute, name="dispute-action"

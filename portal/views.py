@@ -20,15 +20,17 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedire
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from config.imports import ImportPreviewView, ImportRecord, ImportView, UploadForm
 from config.viewsets import add_errors
 from pilots import disputes, evidence
 from pilots.choices import DisputeSide, MeasurementSource
 from pilots.dispute_views import dispute_action
 from pilots.forms import MeasurementEntryForm
-from pilots.imports import template_response
+from pilots.imports import MeasurementImportFlow, template_response
 from pilots.lifecycle import RECORDABLE
 from pilots.models import Dispute, Measurement, Pilot
 from pilots.views import default_period
@@ -127,7 +129,6 @@ def pilot_page(request):
                     pilot=pilot,
                     period=form.cleaned_data["period"],
                     entries=form.entries(),
-                    note=form.cleaned_data.get("note", ""),
                     confirmed=set(request.POST.getlist("confirm")),
                     source=MeasurementSource.PROVIDER,
                     submitted_by=link.contact,
@@ -188,6 +189,77 @@ def template(request):
     if file_format not in {"csv", "xlsx"}:
         return HttpResponseBadRequest("Ask for format=csv or format=xlsx.")
     return template_response(request.portal_link.pilot, file_format)
+
+
+class ProviderUploads(MeasurementImportFlow):
+    """The pilot's template filled in by the provider and uploaded through its link: the editors'
+    import (same reading, validation and preview), recorded as the provider's."""
+
+    source = MeasurementSource.PROVIDER
+    title = "Upload figures"
+
+    def done_url(self, target):
+        return f"{reverse('portal:pilot')}#evidence"
+
+    def templates(self, target):
+        url = reverse("portal:template")
+        return [("Template (XLSX)", f"{url}?format=xlsx"), ("Template (CSV)", f"{url}?format=csv")]
+
+    def help_text(self, target):
+        return (
+            "Fill in the template (one row per period, one column per metric; a note per row is optional) and "
+            "upload it. Figures the buying team recorded cannot be changed here: dispute them on the pilot's page. "
+            "Nothing is recorded until you confirm the preview."
+        )
+
+
+class ProviderUploadMixin:
+    """The link is the permission (`with_link`); the pilot and contact come from it."""
+
+    flow = ProviderUploads()
+
+    def has_permission(self):
+        return True
+
+    def extra_context(self):
+        link = self.request.portal_link
+        return {"pilot": link.pilot, "contact": link.contact}
+
+
+@method_decorator(with_link, name="dispatch")
+class UploadView(ProviderUploadMixin, ImportView):
+    template_name = "portal/upload.html"
+
+    def get_target(self, pk):
+        return self.request.portal_link.pilot
+
+    def upload_form(self, *args):
+        return UploadForm(*args, max_bytes=settings.PORTAL_UPLOAD_MAX_BYTES, max_rows=settings.PORTAL_UPLOAD_MAX_ROWS)
+
+    def uploader(self):
+        return {"submitted_by": self.request.portal_link.contact}
+
+    def listed(self, target):
+        return self.flow.records(target).filter(submitted_by=self.request.portal_link.contact)[:20]
+
+
+@method_decorator(with_link, name="dispatch")
+class UploadPreviewView(ProviderUploadMixin, ImportPreviewView):
+    template_name = "portal/upload_preview.html"
+
+    def applier(self):
+        return None  # no user: the measurements name the contact
+
+    def get_record(self, pk, record_pk):
+        link = self.request.portal_link
+        # A preview is the contact's until confirmed, and only through a link of that pilot.
+        record = get_object_or_404(
+            self.flow.records(link.pilot),
+            pk=record_pk,
+            status=ImportRecord.Status.PREVIEWED,
+            submitted_by=link.contact,
+        )
+        return link.pilot, record
 
 
 @require_POST

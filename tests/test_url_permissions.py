@@ -78,6 +78,8 @@ APP_RULES = {
     # A provider link's pages need the session its link opens (tests/portal): without it, 404 for all.
     "portal:pilot": {ANON: (404, 404), VIEWER: (404, 404), EDITOR: (404, 404)},
     "portal:template": {ANON: (404, 405), VIEWER: (404, 405), EDITOR: (404, 405)},
+    "portal:upload": {ANON: (404, 404), VIEWER: (404, 404), EDITOR: (404, 404)},
+    "portal:upload-preview": {ANON: (404, 404), VIEWER: (404, 404), EDITOR: (404, 404)},
     "portal:dispute": {ANON: (405, 404), VIEWER: (405, 404), EDITOR: (405, 404)},
     "portal:dispute-action": {ANON: (405, 404), VIEWER: (405, 404), EDITOR: (405, 404)},
     "portal:leave": {ANON: (405, 200), VIEWER: (405, 200), EDITOR: (405, 200)},

@@ -210,6 +210,9 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 # Spreadsheet imports: the largest file and the most rows in one sheet.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+# A provider's upload through its link holds one pilot's periods: far smaller.
+PORTAL_UPLOAD_MAX_BYTES = env.int("PORTAL_UPLOAD_MAX_BYTES", default=1024 * 1024)
+PORTAL_UPLOAD_MAX_ROWS = env.int("PORTAL_UPLOAD_MAX_ROWS", default=2_000)
 # A whole request body: one evidence file and the form around it; larger ones are refused (413)
 # from their Content-Length before they are read.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=EVIDENCE_MAX_BYTES + 1024 * 1024)

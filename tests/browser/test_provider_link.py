@@ -72,3 +72,46 @@ def test_a_provider_reports_through_its_link_and_corrects_a_disputed_figure(brow
     body = page.inner_text("body")
     assert "is disputed by" not in body and "97.9 in the week of" in body  # closed now by the corrected figure
     private.close()
+
+
+def test_a_provider_uploads_the_filled_template_through_its_link(browser, live_server, tmp_path):
+    from openpyxl import load_workbook
+
+    from portal.services import link_issue
+
+    today = timezone.localdate()
+    pilot = running_pilot(today=today, weeks_running=4, weeks_left=2)
+    accuracy = metric(pilot, name="Refund accuracy", unit="%", target=Decimal("98"))
+    contact = ContactFactory(provider=pilot.provider, name="Priya Provider", email="priya@provider.example")
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+
+    private = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    provider = private.new_page()
+    provider.goto(f"/provider/{secret}/")
+    provider.click("a:has-text('upload it')")
+    with provider.expect_download() as download:
+        provider.click("a:has-text('Template (XLSX)')")
+    template = tmp_path / "template.xlsx"
+    download.value.save_as(template)
+    workbook = load_workbook(template)
+    sheet = workbook.active
+    last_week = monday(today) - datetime.timedelta(weeks=1)
+    year, week_number, _ = last_week.isocalendar()
+    row = next(r for r in sheet.iter_rows(min_row=3) if r[0].value == f"{year}-W{week_number:02d}")
+    row[1].value = 98.4
+    row[2].value = "Sampled 400 refunds"
+    workbook.save(template)
+
+    provider.set_input_files("input[type=file]", str(template))
+    provider.click("button:has-text('Upload and preview')")
+    provider.wait_for_selector("#import-summary")
+    assert "1 new" in provider.inner_text("#import-summary")
+    assert not Measurement.objects.exists()
+    provider.click("button:has-text('Confirm and apply')")
+    provider.wait_for_selector(".message.success")
+    assert "1 new" in provider.inner_text(".message.success")
+    assert "Sampled 400 refunds" in provider.inner_text("#evidence")
+    stored = Measurement.objects.get()
+    assert (stored.metric, stored.period_start, stored.value) == (accuracy, last_week, Decimal("98.4"))
+    assert stored.source == MeasurementSource.PROVIDER and stored.note == "Sampled 400 refunds"
+    private.close()

@@ -20,37 +20,13 @@ from pilots.models import Dispute, Measurement
 from portal.models import LinkReminder, SubmissionLink
 from portal.services import link_issue, link_revoke, send_link_reminders
 from tests.conftest import logged_in_client
-from tests.factories import ContactFactory, UserFactory
-from tests.pilots.helpers import measure_weeks, metric, monday, running_pilot
+from tests.factories import UserFactory
+from tests.pilots.helpers import measure_weeks, metric, running_pilot
 from tests.support.races import race
 
+from .helpers import TODAY, provider_client, secret_from, week
+
 pytestmark = pytest.mark.django_db
-
-TODAY = timezone.localdate()
-
-
-def week(weeks_ago: int) -> datetime.date:
-    return monday(TODAY) - datetime.timedelta(weeks=weeks_ago)
-
-
-@pytest.fixture
-def pilot_and_contact():
-    owner = UserFactory(groups=["editor"], email="owner@example.com", first_name="Olive", last_name="Owner")
-    pilot = running_pilot(today=TODAY, weeks_running=6, weeks_left=0, ends_on=TODAY, owner=owner)
-    accuracy = metric(pilot, name="Refund accuracy", unit="%", target=Decimal("98"), min_samples=4)
-    contact = ContactFactory(provider=pilot.provider, name="Priya Provider", email="priya@provider.example")
-    return pilot, accuracy, contact
-
-
-def secret_from(message) -> str:
-    return re.search(r"/provider/(pgl_[A-Za-z0-9_-]+)/", message.body)[1]
-
-
-def provider_client(secret: str) -> Client:
-    client = Client()
-    response = client.get(f"/provider/{secret}/")
-    assert response.status_code == 302 and response.url == "/provider/"
-    return client
 
 
 def test_the_owner_emails_a_link_stored_hashed_that_opens_the_pilot_until_revoked(pilot_and_contact):
@@ -316,7 +292,7 @@ def test_only_the_other_side_corrects_and_the_link_never_overwrites_the_teams_fi
     page = client.get("/provider/").content.decode()
     response = client.post("/provider/", {"period": week(1).isoformat(), f"value_{accuracy.pk}": "99.5"})
     assert response.status_code == 400
-    assert "the buying team recorded 90 for this period; dispute it below" in response.content.decode()
+    assert "the buying team recorded 90 for this period; dispute it rather than replace it" in response.content.decode()
     teams.refresh_from_db()
     dispute.refresh_from_db()
     assert teams.value == Decimal("90") and teams.source == MeasurementSource.MANUAL

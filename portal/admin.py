@@ -12,9 +12,9 @@ class SubmissionLinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     kept); here administrators see them all and revoke any. Revoked, never deleted: the history
     keeps who revoked it and when."""
 
-    list_display = ["pilot", "contact", "issued_by", "issued_at", "expires_at", "last_used_at", "revoked_at"]
+    list_display = ["pilot", "contact", "sent_to", "issued_by", "issued_at", "expires_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
-    search_fields = ["pilot__name", "contact__name", "contact__email"]
+    search_fields = ["pilot__name", "contact__name", "sent_to"]
     list_select_related = ["pilot", "contact", "issued_by"]
     readonly_fields = [f.name for f in SubmissionLink._meta.fields if f.name != "id"]
     actions = ["revoke"]

@@ -2,10 +2,11 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from pilots.lifecycle import RECORDABLE
 from pilots.models import Pilot
 from scope.choices import Cadence
 from vendors.models import Contact
@@ -15,8 +16,16 @@ LINK_PREFIX = "pgl_"
 
 class SubmissionLinkQuerySet(models.QuerySet):
     def usable(self, now=None):
-        """Links that still open their pilot: not revoked, not expired."""
+        """Links not revoked and not expired."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+    def opening(self, now=None):
+        """Links that still open their pilot: usable, the pilot under way, and the contact still the
+        provider's at the address the link was sent to (a contact who moved or whose email changed
+        no longer speaks through it)."""
+        return self.usable(now).filter(
+            pilot__status__in=RECORDABLE, contact__provider=F("pilot__provider"), contact__email=F("sent_to")
+        )
 
 
 class SubmissionLink(models.Model):
@@ -27,6 +36,7 @@ class SubmissionLink(models.Model):
     pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="submission_links")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="submission_links")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    sent_to = models.EmailField(editable=False, help_text="The address the link was emailed to.")
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -61,6 +71,8 @@ class SubmissionLink(models.Model):
             return "revoked"
         if self.expires_at <= timezone.now():
             return "expired"
+        if self.contact.email != self.sent_to or self.contact.provider_id != self.pilot.provider_id:
+            return "contact changed"
         return "active"
 
     @staticmethod

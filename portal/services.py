@@ -86,6 +86,7 @@ def link_issue(*, pilot: Pilot, contact, by, expires_on: datetime.date | None = 
     link = SubmissionLink(
         pilot=pilot,
         contact=contact,
+        sent_to=contact.email,
         key_hash=token_hash(secret),
         issued_by=by,
         # The whole of the last day: a link "until 30 Nov" works on 30 Nov.
@@ -125,7 +126,7 @@ def contact_email(link: SubmissionLink, *, subject: str, template: str, **contex
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"portal/email/{template}.txt", context),
-        to=[link.contact.email],
+        to=[link.sent_to],
         reply_to=[pilot.owner.email] if pilot.owner and pilot.owner.email else None,
     )
     message.attach_alternative(render_to_string(f"portal/email/{template}.html", context), "text/html")
@@ -155,9 +156,8 @@ def link_find(secret: str) -> SubmissionLink | None:
     if not secret or len(secret) > 200 or not secret.isascii():
         return None
     link = (
-        SubmissionLink.objects.usable()
-        # A contact moved to another provider no longer speaks for this one.
-        .filter(key_hash=token_hash(secret), pilot__status__in=RECORDABLE, contact__provider=F("pilot__provider"))
+        SubmissionLink.objects.opening()
+        .filter(key_hash=token_hash(secret))
         .select_related("pilot__provider", "pilot__owner", "contact__provider")
         .first()
     )
@@ -221,13 +221,7 @@ def send_link_reminders(*, today: datetime.date | None = None) -> dict[str, int]
     today = today or timezone.localdate()
     counts = {"sent": 0, "failed": 0, "periods": 0}
     connection = get_connection()
-    links = (
-        SubmissionLink.objects.usable()
-        .filter(pilot__status__in=RECORDABLE)
-        .exclude(contact__email="")
-        .select_related("pilot__owner", "pilot__provider", "contact")
-        .order_by("pk")
-    )
+    links = SubmissionLink.objects.opening().select_related("pilot__owner", "pilot__provider", "contact").order_by("pk")
     for link in links:
         missing = due_and_missing(link.pilot, today)
         now = timezone.now()

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +30,6 @@ from pilots.choices import DisputeSide, MeasurementSource
 from pilots.dispute_views import dispute_action
 from pilots.forms import MeasurementEntryForm
 from pilots.imports import MeasurementImportFlow, template_response
-from pilots.lifecycle import RECORDABLE
 from pilots.models import Dispute, Measurement, Pilot
 from pilots.views import default_period
 
@@ -88,8 +86,8 @@ def with_link(view):
         link = None
         if isinstance(link_id, int) and isinstance(key, str):
             link = (
-                SubmissionLink.objects.usable()
-                .filter(pk=link_id, key_hash=key, pilot__status__in=RECORDABLE, contact__provider=F("pilot__provider"))
+                SubmissionLink.objects.opening()
+                .filter(pk=link_id, key_hash=key)
                 .select_related("pilot__provider", "pilot__owner", "contact__provider")
                 .first()
             )

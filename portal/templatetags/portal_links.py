@@ -16,7 +16,7 @@ def submission_links(context, pilot):
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
         "pilot": pilot,
-        "links": SubmissionLink.objects.filter(pilot=pilot).select_related("contact", "issued_by")[:20],
+        "links": SubmissionLink.objects.filter(pilot=pilot).select_related("contact", "issued_by", "pilot")[:20],
         "contacts": pilot.provider.contacts.exclude(email="").order_by("name"),
         "can_issue": user.has_perm("portal.add_submissionlink") and pilot.status in RECORDABLE,
         "can_revoke": user.has_perm("portal.change_submissionlink"),

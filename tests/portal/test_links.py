@@ -312,6 +312,26 @@ def test_a_link_of_a_contact_moved_to_another_provider_opens_nothing(pilot_and_c
     assert Client().get(f"/provider/{secret}/").status_code == 404
 
 
+def test_a_link_stops_opening_and_reminding_once_its_contacts_email_changes(pilot_and_contact):
+    """The link was sent to an address; whoever holds the contact's new address did not get it, and
+    whoever held the old one may have left."""
+    pilot, _accuracy, contact = pilot_and_contact
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    contact.email = "priya.new@provider.example"
+    contact.save()
+    assert client.get("/provider/").status_code == 404
+    assert Client().get(f"/provider/{secret}/").status_code == 404
+    mail.outbox.clear()
+    assert send_link_reminders(today=TODAY)["sent"] == 0 and not mail.outbox
+    page = logged_in_client(pilot.owner).get(pilot.get_absolute_url()).content.decode()
+    assert "contact changed" in page and "priya@provider.example" in page
+    # Issued again, it goes to the new address.
+    link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    assert mail.outbox[-1].to == ["priya.new@provider.example"]
+    assert provider_client(secret_from(mail.outbox[-1])).get("/provider/").status_code == 200
+
+
 def test_the_template_through_a_link_is_csv_or_xlsx_only(pilot_and_contact):
     pilot, _accuracy, contact = pilot_and_contact
     _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)

@@ -15,7 +15,7 @@ run: migrate
 	@echo "  Pilotgate is starting at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	@echo "  Sign in with one of the demo logins above. Stop with Ctrl-C."
 	@echo
-	uv run honcho start
+	uv run honcho -f Procfile.dev start
 
 ## Lint, checks and the whole test suite against real PostgreSQL and Redis.
 test: install

@@ -4,7 +4,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# A server process is production unless told otherwise; manage.py defaults to development.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("pilotgate")
 app.config_from_object("django.conf:settings", namespace="CELERY")

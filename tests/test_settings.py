@@ -36,6 +36,7 @@ SERVICES = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
     "CACHE_URL": "redis://127.0.0.1:6379/2",
+    "FILES_BUCKET": "pilotgate-files",
 }
 
 
@@ -51,6 +52,7 @@ def test_production_settings_pass_the_deploy_check():
         ("CELERY_BROKER_URL", "filesystem://", "CELERY_BROKER_URL (filesystem or in-memory broker)"),
         ("EMAIL_URL", "filemail:///tmp/mail", "EMAIL_URL (mail written to files or memory)"),
         ("CACHE_URL", "locmemcache://", "CACHE_URL (rate limits counted in one process's memory)"),
+        ("FILES_BUCKET", "", "FILES_BUCKET (uploads on one machine's disk)"),
     ],
 )
 def test_production_refuses_embedded_services_unless_allowed(name, value, named):

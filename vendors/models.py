@@ -411,6 +411,11 @@ class ProviderCertification(models.Model):
         return f"{self.certification_type.code} — {self.provider}"
 
     @property
+    def evidence_url(self) -> str:
+        """The permission-checked download, never the storage's own (public or signed) address."""
+        return reverse("vendors:certification-evidence", args=[self.evidence.name]) if self.evidence else ""
+
+    @property
     def status(self) -> str:
         return certification_status_for(expires_on=self.expires_on, verified_at=self.verified_at)
 

@@ -177,6 +177,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# `seed_demo` creates logins whose passwords are published; production refuses it.
+DEMO_DATA_ALLOWED = True
+
 # --- Locale -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
@@ -185,24 +188,48 @@ USE_TZ = True
 
 # --- Static and uploaded files ----------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))  # filled by collectstatic
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploads (certification evidence) are never given a public URL: they are served only through
-# permission-checked views, so MEDIA_URL is deliberately absent from the URL configuration.
+# Uploads (certification evidence, import files) are never given a public URL: they are served only
+# through permission-checked views, so MEDIA_URL is deliberately absent from the URL configuration.
+# They live in this machine's MEDIA_ROOT by default; with FILES_BUCKET set, in an S3-compatible
+# bucket that every web server and worker shares (private objects; AWS_* credentials, or the
+# machine's role when they are unset).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 EVIDENCE_URL = "/evidence/"
+FILES_BUCKET = env.str("FILES_BUCKET", default="")
+FILES_BUCKET_OPTIONS = {
+    "bucket_name": FILES_BUCKET,
+    "endpoint_url": env.str("FILES_ENDPOINT_URL", default="") or None,  # another S3-compatible service
+    "region_name": env.str("FILES_REGION", default="") or None,
+    "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+    "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+    "default_acl": None,  # the bucket's own policy: private
+    "querystring_auth": True,
+    "file_overwrite": False,
+}
+
+
+def file_stores(media_root: Path) -> dict:
+    def store(folder: str, **local) -> dict:
+        if FILES_BUCKET:
+            options = {**FILES_BUCKET_OPTIONS, "location": folder}
+            return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+        options = {"location": media_root / folder, **local}
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": options}
+
+    # Evidence and imported spreadsheets each in their own place; a stored evidence file's own URL
+    # is the permission-checked view's.
+    return {
+        "default": store("files"),
+        "evidence": store("evidence", base_url=EVIDENCE_URL),
+        "imports": store("imports"),
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT / "evidence", "base_url": EVIDENCE_URL},
-    },
-    # Imported spreadsheets, kept with each applied import; served only through permission-checked views.
-    "imports": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT / "imports"},
-    },
+    **file_stores(MEDIA_ROOT),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -6,6 +6,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
+DEMO_DATA_ALLOWED = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "test-", "django-insecure")):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters in production.")
@@ -26,6 +27,7 @@ if not env.bool("ALLOW_EMBEDDED_SERVICES", default=False):
                 "CACHE_URL (rate limits counted in one process's memory)",
                 CACHES["default"]["BACKEND"].endswith("LocMemCache"),  # noqa: F405
             ),
+            ("FILES_BUCKET (uploads on one machine's disk)", not FILES_BUCKET),  # noqa: F405
         )
         if used
     ]

@@ -1,7 +1,9 @@
 """Tests: real PostgreSQL and real Redis (`make test` makes sure both are reachable)."""
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import broker_transport_options, email_config, env
+from .base import broker_transport_options, email_config, env, file_stores
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
@@ -15,9 +17,10 @@ if env.str("TEST_EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="pilotgate-test")
-STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
-STORAGES["evidence"]["OPTIONS"]["location"] = MEDIA_ROOT / "evidence"  # noqa: F405
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "test-media")))  # noqa: F405
+STORAGES = {
+    **file_stores(MEDIA_ROOT),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 AXES_ENABLED = False
 SITE_URL = "http://testserver"
-STORAGES["imports"]["OPTIONS"]["location"] = MEDIA_ROOT / "imports"  # noqa: F405

@@ -34,7 +34,7 @@ def test_a_real_png_is_accepted_and_served_as_a_download(editor_client):  # noqa
     data["certifications-0-evidence"] = SimpleUploadedFile("scan.png", PNG, content_type="image/png")
     assert editor_client.post(reverse("vendors:provider-add"), data).status_code == 302
     cert = ProviderCertification.objects.get()
-    response = logged_in_client(UserFactory(groups=["viewer"])).get(cert.evidence.url)
+    response = logged_in_client(UserFactory(groups=["viewer"])).get(cert.evidence_url)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -1,6 +1,7 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from pilots.demo import DEMO_USERS, seed_demo, seed_scale
 from vendors.models import Provider
@@ -14,6 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when providers already exist.")
 
     def handle(self, *args, scale: int, if_empty: bool, **options):
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "Demo data is refused under these settings: its logins and passwords are published in the README."
+            )
         if if_empty and Provider.objects.exists():
             self.stdout.write("The database already has data; demo data not loaded.")
         else:

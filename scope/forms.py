@@ -124,7 +124,9 @@ class ScoreForm(forms.Form):
                 label="Comment",
                 required=False,
                 initial=current.comment if current else "",
-                widget=forms.TextInput(attrs={"placeholder": "Why this score"}),
+                widget=forms.TextInput(
+                    attrs={"placeholder": "Why this score", "aria-label": f"{criterion.name}: comment"}
+                ),
             )
 
     def rows(self):

@@ -19,3 +19,15 @@ def person(user, empty: str = "—") -> str:
 def num(value) -> str:
     """98.5000 → 98.5; 30 stays 30 (never 3E+1)."""
     return number(value)
+
+
+@register.filter
+def labelled(field, text: str):
+    """A form field's widget named for screen readers where the layout (a table) shows no <label>."""
+    return field.as_widget(attrs={**field.field.widget.attrs, "aria-label": str(text)})
+
+
+@register.filter
+def labelled_row(field, row: int):
+    """A formset cell's widget named with its column and row: "City, row 2"."""
+    return labelled(field, f"{field.label}, row {row}")

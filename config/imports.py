@@ -239,7 +239,11 @@ class ImportView(PermissionRequiredMixin, View):
         if not form.is_valid():
             return self.render(target, form, status=400)
         record = keep_upload(self.flow, target, form.cleaned_data["file"], **self.uploader())
+        self.kept(record)
         return HttpResponseRedirect(f"{request.path}{record.pk}/")
+
+    def kept(self, record) -> None:
+        """After a file is kept as a preview."""
 
     def render(self, target, form, status=200):
         context = {

@@ -11,6 +11,7 @@ import datetime
 import io
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -25,7 +26,14 @@ MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_PACKING_RATIO = 200
 NOTE_PREFIX = "#"  # rows above the header starting with this are notes (a template's units and targets)
 MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
-FORMULA_START = "="
+# A cell a spreadsheet program would run as a formula when the file is opened again (CSV injection),
+# unless it is a plain number such as -5 or +3.
+# A sign followed by figures alone ("-5", "+44 20 7946 0000") is data, not a formula.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+SIGNED_FIGURES = re.compile(r"[-+][\d\s.,()/%-]*")
+# Cells read per sheet, blank ones included, as a multiple of the rows allowed: what bounds the work
+# a file can cause, however its rows are padded.
+CELLS_PER_ROW = 60
 
 
 @dataclass
@@ -190,8 +198,6 @@ def xlsx_records(worksheet):
     # otherwise be padded out cell by cell.
     worksheet.reset_dimensions()
     for number, cells in enumerate(worksheet.iter_rows(), 1):
-        if len(cells) > MAX_COLUMNS:
-            raise ValidationError(f"Row {number} of sheet '{worksheet.title}' has more than {MAX_COLUMNS} columns.")
         values = []
         for cell in cells:
             if getattr(cell, "data_type", None) == "f":
@@ -206,12 +212,34 @@ def xlsx_records(worksheet):
         yield number, values
 
 
+def formula_like(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_LEADS) and not SIGNED_FIGURES.fullmatch(value)
+
+
 def build_sheet(name: str, records, max_rows: int) -> Sheet:
     """The first row that is not blank or a note is the header; every later non-blank row a row.
-    A sheet with no such row is returned without a header."""
+    A sheet with no such row is returned without a header. Every cell is checked, also those under
+    no header: a file that would run a formula when opened again is refused."""
     header: list[str] | None = None
     sheet = Sheet(name=name, header=[])
+    cells_read, max_cells = 0, max_rows * CELLS_PER_ROW
     for number, values in records:
+        if len(values) > MAX_COLUMNS:
+            raise ValidationError(f"Row {number} of sheet '{name}' has more than {MAX_COLUMNS} columns.")
+        cells_read += len(values)
+        if cells_read > max_cells:
+            raise ValidationError(
+                f"Sheet '{name}' has more than {max_cells:,} cells, blank ones included; "
+                f"send at most {max_rows:,} rows and delete the empty rows and columns."
+            )
+        for position, value in enumerate(values, 1):
+            if formula_like(value):
+                raise ValidationError(
+                    f"Row {number}, column {position} of '{name}' starts with '{value[0]}' like a formula: type "
+                    "the value itself (start a note with a letter)."
+                )
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationError(f"Row {number}, column {position} of '{name}' holds a NUL character.")
         if all(value is None or str(value).strip() == "" for value in values):
             continue
         if header is None:
@@ -220,7 +248,7 @@ def build_sheet(name: str, records, max_rows: int) -> Sheet:
             header = [normalise_header(value) for value in values]
             while header and not header[-1]:
                 header.pop()
-            repeated = sorted({h for h in header if h and header.count(h) > 1})
+            repeated = sorted(h for h, times in Counter(header).items() if h and times > 1)
             if repeated:
                 raise ValidationError(f"Sheet '{name}': the column '{repeated[0]}' appears twice in the header.")
             if not any(header):
@@ -233,17 +261,8 @@ def build_sheet(name: str, records, max_rows: int) -> Sheet:
             )
         cells = {}
         for column, value in zip(header, values, strict=False):
-            if not column:
-                continue
-            if isinstance(value, str):
-                if value.startswith(FORMULA_START) and len(value) > 1:
-                    raise ValidationError(
-                        f"Row {number}, column '{column}' of '{name}' starts with '=' like a formula: "
-                        "type the value itself."
-                    )
-                if "\x00" in value:
-                    raise ValidationError(f"Row {number}, column '{column}' of '{name}' holds a NUL character.")
-            cells[column] = value
+            if column:
+                cells[column] = value
         sheet.rows.append(Row(number=number, cells=cells))
     return sheet  # a sheet without a header (blank, or notes only) has none
 
@@ -272,10 +291,13 @@ def parse_decimal(text: str) -> Decimal | None:
     return number
 
 
+MAX_COUNT = 2_000_000_000  # the forms' limit for a sample size
+
+
 def parse_count(text: str) -> int | None:
     number = parse_decimal(text)
     if number is None:
         return None
-    if number != number.to_integral() or number < 0 or number > 2_147_483_647:
+    if not re.fullmatch(r"[\d,. \u00a0]+", text) or number != number.to_integral() or number < 0 or number > MAX_COUNT:
         raise ValueError(f"'{text}' is not a whole number of at least 0")
     return int(number)

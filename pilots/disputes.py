@@ -117,6 +117,10 @@ def dispute_correct(
     if dispute.side == side:
         raise ValidationError("Only the other side corrects a disputed value; withdraw your dispute instead.")
     measurement = dispute.measurement
+    if side == DisputeSide.PROVIDER and figure_side(measurement) != DisputeSide.PROVIDER:
+        # The team replaced the disputed figure since (which ended its dispute): the provider disputes
+        # the team's figures, never overwrites them.
+        raise ValidationError("The buying team recorded this figure; dispute it rather than replace it.")
     if value == measurement.value and (sample_size is None or sample_size == measurement.sample_size):
         raise ValidationError({"value": "That is the disputed value: give the corrected one, or withdraw the dispute."})
     from .evidence import measurement_record  # evidence closes disputes on corrections: imported here, not above
@@ -138,13 +142,12 @@ def dispute_correct(
 
 
 def disputes_close_by_corrections(*, measurement_ids: list[int], by=None, contact=None, how: str) -> int:
-    """A value under dispute that the other side corrects through any way in (the form, an import,
-    the API, the link) ends that dispute as corrected; a side's own dispute is not ended by its own
-    change. Call inside the transaction that corrects them."""
+    """A disputed value corrected through any way in (the form, an import, the API, the link) ends
+    its dispute as corrected: by the other side, as the dispute asked, or by the side that raised
+    it, which has replaced the figure it disputed. Call inside the transaction that corrects them."""
     closed = 0
-    corrector = DisputeSide.PROVIDER if contact is not None else DisputeSide.BUYER
     disputes = Dispute.objects.open().select_for_update().filter(measurement__in=measurement_ids)
-    for dispute in disputes.exclude(side=corrector):
+    for dispute in disputes:
         _close(dispute, status=DisputeStatus.CORRECTED, note=f"Corrected {how}.", by=by, contact=contact)
         closed += 1
     return closed

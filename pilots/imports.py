@@ -98,6 +98,11 @@ def wide_entries(sheet: Sheet, names: MetricNames) -> list[batches.Entry]:
     for row in sheet.rows:
         period_text = row.text(PERIOD)
         note = row.text(NOTE)
+        if note and not any(row.text(column) for column in value_columns.values()):
+            entry = batches.Entry(row=row.number, column=NOTE, note=note)
+            entry.problem(NOTE, "a note goes with a value: enter the value it explains on the same row")
+            entries.append(entry)
+            continue
         for metric_pk, column in value_columns.items():
             value_text = row.text(column)
             if not value_text:

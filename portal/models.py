@@ -104,7 +104,9 @@ class LinkReminder(models.Model):
     class Meta:
         ordering = ["-period_start"]
         constraints = [
-            models.UniqueConstraint(fields=["pilot", "contact", "period_start"], name="link_reminder_once_per_period"),
+            models.UniqueConstraint(
+                fields=["pilot", "contact", "period_start", "cadence"], name="link_reminder_once_per_period"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["claimed", "sent", "failed"]), name="link_reminder_status_valid"
             ),

@@ -23,7 +23,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from config.imports import ImportPreviewView, ImportRecord, ImportView, UploadForm
+from config.imports import ImportPreviewView, ImportRecord, ImportView, UploadForm, discard
 from config.viewsets import add_errors
 from pilots import disputes, evidence
 from pilots.choices import DisputeSide, MeasurementSource
@@ -239,6 +239,22 @@ class UploadView(ProviderUploadMixin, ImportView):
 
     def listed(self, target):
         return self.flow.records(target).filter(submitted_by=self.request.portal_link.contact)[:20]
+
+    def post(self, request, pk=None):
+        # Every upload is a kept file: a link uploads a bounded number an hour.
+        if limited(
+            request, "portal-upload", lambda group, request: request.portal_link.key_hash, settings.PORTAL_RATE_UPLOAD
+        ):
+            return too_many()
+        return super().post(request, pk)
+
+    def kept(self, record):
+        # One unconfirmed preview per contact and pilot: a new upload replaces the last.
+        earlier = self.flow.records(record.pilot).filter(
+            submitted_by=record.submitted_by, status=ImportRecord.Status.PREVIEWED
+        )
+        for preview in earlier.exclude(pk=record.pk):
+            discard(preview)
 
 
 @method_decorator(with_link, name="dispatch")

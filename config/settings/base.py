@@ -240,6 +240,7 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
 # A provider's upload through its link holds one pilot's periods: far smaller.
 PORTAL_UPLOAD_MAX_BYTES = env.int("PORTAL_UPLOAD_MAX_BYTES", default=1024 * 1024)
 PORTAL_UPLOAD_MAX_ROWS = env.int("PORTAL_UPLOAD_MAX_ROWS", default=2_000)
+PORTAL_RATE_UPLOAD = env.str("PORTAL_RATE_UPLOAD", default="30/h")
 # A whole request body: one evidence file and the form around it; larger ones are refused (413)
 # from their Content-Length before they are read.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=EVIDENCE_MAX_BYTES + 1024 * 1024)
@@ -373,6 +374,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own loggers write through these handlers too, never through its default console
+        # handler (which would print a link's secret in a development server's "Not Found" lines).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
         # The development server's request lines pass the same filters (no link secrets).

@@ -392,3 +392,15 @@ def test_a_link_whose_email_cannot_be_sent_is_not_issued(pilot_and_contact, sett
     )
     assert "could not be sent" in response.content.decode() and "no link was issued" in response.content.decode()
     assert not SubmissionLink.objects.exists()
+
+
+def test_a_week_and_a_month_starting_the_same_day_are_each_reminded(pilot_and_contact):
+    pilot, _accuracy, contact = pilot_and_contact
+    june = datetime.date(2026, 6, 1)  # a Monday and the first of a month
+    pilot.starts_on = june
+    pilot.save()
+    metric(pilot, name="Monthly CSAT", cadence="monthly", target=Decimal("80"))
+    link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    send_link_reminders(today=TODAY)
+    reminded = set(LinkReminder.objects.filter(period_start=june).values_list("cadence", flat=True))
+    assert reminded == {"weekly", "monthly"}

@@ -176,3 +176,82 @@ def test_each_value_carries_its_own_note(pilot_and_contact):
         == 302
     )
     assert dict(Measurement.objects.values_list("metric__name", "note"))["Handle time"] == "Checked"
+
+
+# --- Found by the attack review ---------------------------------------------------------------
+
+
+def test_the_team_replacing_a_figure_it_disputed_ends_its_dispute_and_the_link_cannot_overwrite_it(
+    pilot_and_contact,
+):
+    from pilots.choices import DisputeStatus
+    from pilots.models import Dispute
+
+    pilot, accuracy, contact = pilot_and_contact
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    assert client.post("/provider/", {"period": week(1).isoformat(), f"value_{accuracy.pk}": "99"}).status_code == 302
+    sent = Measurement.objects.get()
+    owner = logged_in_client(pilot.owner)
+    owner.post(reverse("pilots:measurement-dispute", args=[sent.pk]), {"reason": "Our sample says 97"})
+    dispute = Dispute.objects.get()
+    url = reverse("pilots:pilot-measurements", args=[pilot.pk])
+    asked = owner.post(url, {"period": week(1).isoformat(), f"value_{accuracy.pk}": "97"})
+    confirm = asked.context["corrections"][0].token
+    owner.post(url, {"period": week(1).isoformat(), f"value_{accuracy.pk}": "97", "confirm": confirm})
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.CORRECTED  # the team replaced the figure it disputed
+
+    client.post(reverse("portal:dispute-action", kwargs={"pk": dispute.pk, "action": "correct"}), {"value": "10"})
+    sent.refresh_from_db()
+    assert sent.value == Decimal("97") and sent.source == MeasurementSource.MANUAL
+
+
+def test_what_an_upload_costs_is_bounded_and_formulas_are_refused_in_every_cell(pilot_and_contact):
+    pilot, _accuracy, contact = pilot_and_contact
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    wide = ",".join(["Period", *map(str, range(5000))]).encode()
+    response, _ = send(client, "wide.csv", wide + b"\n2026-W40,1\n")
+    assert response.status_code == 400 and "more than 500 columns" in response.content.decode()
+    padded = b"Period,Refund accuracy\n" + (b" ," * 400 + b"\n") * 1000  # under 1 MB, mostly blank cells
+    response, _ = send(client, "padded.csv", padded)
+    assert response.status_code == 400 and "blank ones included" in response.content.decode()
+    for cell in ('"+HYPERLINK(""http://evil.example"",""open"")"', "@SUM(1+1)", "=1+1", "-cmd|' /C calc'!A0"):
+        content = f"Period,Refund accuracy,Note\n{label(week(1))},98.5,ok,{cell}\n".encode()
+        response, _ = send(client, "formula.csv", content)
+        assert response.status_code == 400 and "like a formula" in response.content.decode(), cell
+    assert not MeasurementImport.objects.exists()
+    response, _ = send(client, "signed.csv", f"Period,Refund accuracy,Note\n{label(week(1))},98.5,-\n".encode())
+    assert response.status_code == 200  # a sign before figures, or alone, is data
+
+
+def test_an_upload_checks_sample_sizes_and_notes_as_the_form_does(pilot_and_contact):
+    pilot, _accuracy, contact = pilot_and_contact
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    rows = [
+        ["Period", "Refund accuracy", "Refund accuracy sample size", "Note"],
+        [label(week(1)), "98.5", "2100000000", ""],
+        [label(week(2)), "98.5", "1e3", ""],
+        [label(week(3)), "", "", "Explains nothing"],
+    ]
+    preview, _ = send(client, "checks.csv", csv_bytes(rows))
+    page = preview.content.decode()
+    assert "3 errors" in page and "a note goes with a value" in page and "Confirm and apply" not in page
+
+
+def test_a_new_upload_replaces_the_contacts_unconfirmed_preview_and_uploads_are_rate_limited(
+    pilot_and_contact, settings
+):
+    pilot, _accuracy, contact = pilot_and_contact
+    settings.PORTAL_RATE_UPLOAD = "2/h"
+    _, secret = link_issue(pilot=pilot, contact=contact, by=pilot.owner)
+    client = provider_client(secret)
+    content = csv_bytes([["Period", "Refund accuracy"], [label(week(1)), "98.5"]])
+    _, first = send(client, "one.csv", content)
+    _, second = send(client, "two.csv", content)
+    assert list(MeasurementImport.objects.values_list("file_name", flat=True)) == ["two.csv"]
+    assert client.get(first).status_code == 404 and client.get(second).status_code == 200
+    response = client.post("/provider/uploads/", {"file": upload("three.csv", content)})
+    assert response.status_code == 429

@@ -24,7 +24,11 @@ class PilotFilterSet(django_filters.FilterSet):
     provider = django_filters.CharFilter(field_name="provider__name", lookup_expr="icontains", label="Provider")
     work_item = django_filters.CharFilter(method="filter_work_item", label="Work item")
     owner = django_filters.ModelChoiceFilter(queryset=people())
-    has_open_flags = django_filters.BooleanFilter(method="filter_has_open_flags", label="Has open flags")
+    has_open_flags = django_filters.BooleanFilter(
+        method="filter_has_open_flags",
+        label="Has open flags",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+    )
     severity = django_filters.ChoiceFilter(
         choices=Severity.choices, method="filter_severity", label="Open flag severity"
     )

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -307,8 +307,13 @@ class FlagListView(ObjectListView):
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
-        if kwargs["data"] is None or not kwargs["data"]:
-            kwargs["data"] = {"state": "open"}  # what needs attention, unless asked otherwise
+        data = kwargs["data"]
+        # What needs attention, unless asked otherwise ("Open and resolved" sends an empty state):
+        # also while sorting, paging or exporting, whose links carry no state.
+        if data is None or "state" not in data:
+            data = data.copy() if data is not None else QueryDict(mutable=True)
+            data["state"] = "open"
+            kwargs["data"] = data
         return kwargs
 
 

@@ -177,6 +177,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Filters read "Any" where nothing is chosen (not "---------"), and "Not set" for an empty value.
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
+FILTERS_NULL_LABEL = "Not set"
+
 # `seed_demo` creates logins whose passwords are published; production refuses it.
 DEMO_DATA_ALLOWED = True
 

@@ -153,6 +153,25 @@ def test_pilot_and_flag_filters(editor):
     assert "Flagged pilot" in page
 
 
+def test_the_flag_list_keeps_showing_open_flags_while_sorting_paging_and_exporting(editor):
+    pilot = running_pilot(today=today(), name="Refunds pilot")
+    FlagFactory(pilot=pilot, message="Still open: accuracy below target")
+    FlagFactory(
+        pilot=pilot,
+        message="Long resolved: data missing",
+        opened_at=timezone.now() - datetime.timedelta(days=9),
+        resolved_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    client = logged_in_client(editor)
+    url = reverse("pilots:flag-list")
+    for query in ("", "?sort=-opened_at", "?page=1", "?severity=critical&sort=kind", "?_export=csv"):
+        response = client.get(url + query)
+        body = b"".join(response.streaming_content if response.streaming else [response.content]).decode()
+        assert "Still open" in body and "Long resolved" not in body, query
+    both = client.get(url + "?state=&sort=-opened_at").content.decode()
+    assert "Still open" in both and "Long resolved" in both
+
+
 def test_dashboard_shows_what_needs_attention(editor):
     pilot = running_pilot(today=today(), name="Chat support pilot", ends_on=today() + datetime.timedelta(days=3))
     FlagFactory(pilot=pilot, severity="critical")

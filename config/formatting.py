@@ -19,6 +19,13 @@ def day(value: datetime.date) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def person_name(user, empty: str = "—") -> str:
+    """A user's full name, else the username; `empty` when there is nobody."""
+    if user is None:
+        return empty
+    return user.get_full_name() or user.username
+
+
 def badge(css_class: str, text) -> str:
     """A coloured status pill for tables; `css_class` picks the colour (see app.css)."""
     return format_html('<span class="badge {}">{}</span>', css_class, text)

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.views import View
 
 from . import spreadsheets
+from .formatting import person_name
 from .viewsets import model_permission
 
 PREVIEW_LINES = 1000
@@ -75,8 +76,7 @@ class ImportRecord(models.Model):
 
     @property
     def uploader_name(self) -> str:
-        user = self.uploaded_by
-        return (user.get_full_name() or user.username) if user else "—"
+        return person_name(self.uploaded_by)
 
     def read(self) -> list[spreadsheets.Sheet]:
         with self.file.open("rb") as stored:

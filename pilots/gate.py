@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from config.fields import one_line
-from config.formatting import day
+from config.formatting import day, person_name
 
 from .choices import DecisionOutcome, PilotStatus, Severity
 from .disputes import open_disputes_in
@@ -95,7 +95,7 @@ class GateAnswer:
         pilot, decision = self.pilot, self.decision
         when = f" on {day(decision.decided_at)}" if decision else ""
         who = decision.decided_by if decision else None
-        by = f" by {who.get_full_name() or who.username}" if who else ""
+        by = f" by {person_name(who)}" if who else ""
         outcome = decision.get_outcome_display().lower() if decision else ""
         if pilot.status == PilotStatus.PASSED:
             return f"decided to expand{when}{by}; waiting to grow into stage {pilot.stage + 1}"

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from config import formatting
 from config.fields import TextLine, validate_sensible_date
 from config.imports import ImportRecord
 from scope.choices import Cadence, Direction
@@ -359,11 +360,9 @@ class Dispute(models.Model):
 
 def person_name(person) -> str:
     """A user's or a provider contact's name as people read it."""
-    if person is None:
-        return "—"
     if isinstance(person, Contact):
         return f"{person.name} ({person.provider.name})"
-    return person.get_full_name() or person.username
+    return formatting.person_name(person)
 
 
 class Decision(models.Model):

@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from config.formatting import badge, number
+from config.formatting import badge, number, person_name
 
 from .models import Flag, Pilot
 
@@ -53,7 +53,7 @@ class PilotTable(tables.Table):
         return f"{number(value)}%"
 
     def render_owner(self, value):
-        return value.get_full_name() or value.username
+        return person_name(value)
 
 
 class FlagTable(tables.Table):

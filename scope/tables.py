@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from config.formatting import badge
+from config.formatting import badge, person_name
 
 from .models import WorkItem
 from .readiness import readiness_problems
@@ -50,4 +50,4 @@ class WorkItemTable(tables.Table):
         return "; ".join(readiness_problems(record)) or "ready"
 
     def render_owner(self, value):
-        return value.get_full_name() or value.username
+        return person_name(value)

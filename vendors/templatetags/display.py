@@ -2,7 +2,7 @@
 
 from django import template
 
-from config.formatting import number
+from config.formatting import number, person_name
 
 register = template.Library()
 
@@ -10,9 +10,7 @@ register = template.Library()
 @register.filter
 def person(user, empty: str = "—") -> str:
     """A user's full name, else the username; `empty` when there is nobody."""
-    if user is None:
-        return empty
-    return user.get_full_name() or user.username
+    return person_name(user, empty)
 
 
 @register.filter

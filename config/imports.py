@@ -156,9 +156,14 @@ class ImportFlow:
     def done_url(self, target) -> str:
         raise NotImplementedError
 
+    def template_url(self, target) -> str:
+        """Where this kind's template downloads (with ?format=xlsx or csv), or "" for none."""
+        return ""
+
     def templates(self, target) -> list[tuple[str, str]]:
         """(label, url) of the templates to download."""
-        return []
+        url = self.template_url(target)
+        return [("Template (XLSX)", f"{url}?format=xlsx"), ("Template (CSV)", f"{url}?format=csv")] if url else []
 
     def help_text(self, target) -> str:
         return ""

@@ -303,9 +303,8 @@ class MeasurementImportFlow(ImportFlow):
     def done_url(self, target):
         return target.get_absolute_url()
 
-    def templates(self, target):
-        url = reverse("pilots:pilot-import-template", args=[target.pk])
-        return [("Template (XLSX)", f"{url}?format=xlsx"), ("Template (CSV)", f"{url}?format=csv")]
+    def template_url(self, target):
+        return reverse("pilots:pilot-import-template", args=[target.pk])
 
     def help_text(self, target):
         return (

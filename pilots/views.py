@@ -264,28 +264,39 @@ class MeasurementEntryView(PermissionRequiredMixin, View):
     def post(self, request, pk: int):
         pilot = get_object_or_404(Pilot, pk=pk)
         form = MeasurementEntryForm(request.POST, metrics=pilot.metrics.all())
-        if form.is_valid():
-            try:
-                saved = evidence.measurements_record_period(
-                    pilot=pilot,
-                    period=form.cleaned_data["period"],
-                    entries=form.entries(),
-                    by=request.user,
-                    confirmed=set(request.POST.getlist("confirm")),
-                )
-            except ValidationError as error:
-                add_errors(form, error)
-            except evidence.CorrectionsToConfirm as pending:
-                # Values for a recorded period replace nothing until the person has seen the old ones.
-                return self.render(pilot, form, status=409, corrections=pending.corrections)
-            else:
-                messages.success(request, f"{saved} measurement{'s' if saved != 1 else ''} recorded.")
-                return redirect(pilot)
-        return self.render(pilot, form, status=400)
+        saved, corrections = record_period_form(request, form, pilot, by=request.user)
+        if corrections:
+            return self.render(pilot, form, status=409, corrections=corrections)
+        if saved is None:
+            return self.render(pilot, form, status=400)
+        messages.success(request, f"{saved} measurement{'s' if saved != 1 else ''} recorded.")
+        return redirect(pilot)
 
     def render(self, pilot, form, status=200, corrections=()):
         context = {"pilot": pilot, "form": form, "corrections": corrections}
         return render(self.request, "pilots/measurement_form.html", context, status=status)
+
+
+def record_period_form(request, form, pilot, **who) -> tuple[int | None, list]:
+    """A period form's values recorded, for the editors' page and the provider's link alike: the
+    number recorded, or None with the form's errors added; or the corrections to confirm first
+    (values for a recorded period replace nothing until the person has seen the old ones)."""
+    if not form.is_valid():
+        return None, []
+    try:
+        saved = evidence.measurements_record_period(
+            pilot=pilot,
+            period=form.cleaned_data["period"],
+            entries=form.entries(),
+            confirmed=set(request.POST.getlist("confirm")),
+            **who,
+        )
+    except ValidationError as error:
+        add_errors(form, error)
+        return None, []
+    except evidence.CorrectionsToConfirm as pending:
+        return None, pending.corrections
+    return saved, []
 
 
 def default_period() -> datetime.date:

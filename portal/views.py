@@ -24,14 +24,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from config.imports import ImportPreviewView, ImportRecord, ImportView, UploadForm, discard
-from config.viewsets import add_errors
-from pilots import disputes, evidence
+from pilots import disputes
 from pilots.choices import DisputeSide, MeasurementSource
 from pilots.dispute_views import dispute_action
 from pilots.forms import MeasurementEntryForm
 from pilots.imports import MeasurementImportFlow, template_response
 from pilots.models import Dispute, Measurement, Pilot
-from pilots.views import default_period
+from pilots.views import default_period, record_period_form
 
 from . import services
 from .forms import LinkIssueForm
@@ -121,24 +120,15 @@ def pilot_page(request):
     metrics = pilot.metrics.order_by("-critical", "name")
     if request.method == "POST":
         form = MeasurementEntryForm(request.POST, metrics=metrics)
-        if form.is_valid():
-            try:
-                saved = evidence.measurements_record_period(
-                    pilot=pilot,
-                    period=form.cleaned_data["period"],
-                    entries=form.entries(),
-                    confirmed=set(request.POST.getlist("confirm")),
-                    source=MeasurementSource.PROVIDER,
-                    submitted_by=link.contact,
-                )
-            except ValidationError as error:
-                add_errors(form, error)
-            except evidence.CorrectionsToConfirm as pending:
-                return page(request, link, form, status=409, corrections=pending.corrections)
-            else:
-                messages.success(request, f"{saved} value{'s' if saved != 1 else ''} recorded. Thank you.")
-                return redirect("portal:pilot")
-        return page(request, link, form, status=400)
+        saved, corrections = record_period_form(
+            request, form, pilot, source=MeasurementSource.PROVIDER, submitted_by=link.contact
+        )
+        if corrections:
+            return page(request, link, form, status=409, corrections=corrections)
+        if saved is None:
+            return page(request, link, form, status=400)
+        messages.success(request, f"{saved} value{'s' if saved != 1 else ''} recorded. Thank you.")
+        return redirect("portal:pilot")
     return page(request, link, MeasurementEntryForm(metrics=metrics, initial={"period": default_period()}))
 
 
@@ -199,9 +189,8 @@ class ProviderUploads(MeasurementImportFlow):
     def done_url(self, target):
         return f"{reverse('portal:pilot')}#evidence"
 
-    def templates(self, target):
-        url = reverse("portal:template")
-        return [("Template (XLSX)", f"{url}?format=xlsx"), ("Template (CSV)", f"{url}?format=csv")]
+    def template_url(self, target):
+        return reverse("portal:template")
 
     def help_text(self, target):
         return (

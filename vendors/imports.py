@@ -189,13 +189,12 @@ class ProviderImportFlow(ImportFlow):
     def done_url(self, target):
         return reverse("vendors:provider-list")
 
+    def template_url(self, target):
+        return reverse("vendors:provider-import-template")
+
     def templates(self, target):
-        url = reverse("vendors:provider-import-template")
-        return [
-            ("Template (XLSX)", f"{url}?format=xlsx"),
-            ("Template (CSV)", f"{url}?format=csv"),
-            ("Current providers (XLSX)", f"{url}?format=xlsx&current=1"),
-        ]
+        current = f"{self.template_url(target)}?format=xlsx&current=1"
+        return [*super().templates(target), ("Current providers (XLSX)", current)]
 
     def help_text(self, target):
         return (

@@ -74,12 +74,20 @@ def client_address(group, request) -> str:
     return settings.AXES_CLIENT_IP_CALLABLE(request) or ""
 
 
+def link_key(group, request) -> str:
+    return request.portal_link.key_hash
+
+
+def address_limited(request) -> bool:
+    return limited(request, "portal-address", client_address, settings.PORTAL_RATE_ADDRESS)
+
+
 def with_link(view):
     """Views behind a link: the session's link, still usable, or 404; rate-limited per address and link."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if limited(request, "portal-address", client_address, settings.PORTAL_RATE_ADDRESS):
+        if address_limited(request):
             return too_many()
         link_id, key = request.session.get(SESSION_LINK), request.session.get(SESSION_KEY)
         link = None
@@ -92,9 +100,9 @@ def with_link(view):
             )
         if link is None:
             return not_found(request)
-        if limited(request, "portal-link", lambda group, request: link.key_hash, settings.PORTAL_RATE_LINK):
-            return too_many()
         request.portal_link = link
+        if limited(request, "portal-link", link_key, settings.PORTAL_RATE_LINK):
+            return too_many()
         return private(view(request, *args, **kwargs))
 
     return wrapper
@@ -102,7 +110,7 @@ def with_link(view):
 
 @require_GET
 def enter(request, secret: str):
-    if limited(request, "portal-address", client_address, settings.PORTAL_RATE_ADDRESS):
+    if address_limited(request):
         return too_many()
     link = services.link_find(secret)
     if link is None:
@@ -231,9 +239,7 @@ class UploadView(ProviderUploadMixin, ImportView):
 
     def post(self, request, pk=None):
         # Every upload is a kept file: a link uploads a bounded number an hour.
-        if limited(
-            request, "portal-upload", lambda group, request: request.portal_link.key_hash, settings.PORTAL_RATE_UPLOAD
-        ):
+        if limited(request, "portal-upload", link_key, settings.PORTAL_RATE_UPLOAD):
             return too_many()
         return super().post(request, pk)
 

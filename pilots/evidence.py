@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from config.formatting import day, number
@@ -177,13 +178,11 @@ def provider_refusal(stored: Measurement, *, source: str) -> str:
 
 
 def stored_in_period(*, period: datetime.date, entries: list) -> dict[int, Measurement]:
-    """What each entry's metric has recorded for the period already, by metric id."""
-    recorded = {}
+    """What each entry's metric has recorded for the period already, by metric id (one query)."""
+    wanted = Q(pk__in=[])
     for metric, *_ in entries:
-        stored = Measurement.objects.filter(metric=metric, period_start=period_start(period, metric.cadence)).first()
-        if stored is not None:
-            recorded[metric.pk] = stored
-    return recorded
+        wanted |= Q(metric=metric, period_start=period_start(period, metric.cadence))
+    return {stored.metric_id: stored for stored in Measurement.objects.filter(wanted).select_related("metric")}
 
 
 def period_corrections(*, entries: list, recorded: dict[int, Measurement]) -> list[Correction]:

@@ -22,13 +22,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.formatting import day
+from config.mail import SERVER_DOWN
 from vendors.models import ProviderCertification
 
 from .choices import FlagKind
 from .gate import GateAnswer, pilots_ready_to_expand
 from .lifecycle import UNDER_WAY
 from .models import DigestDelivery, Dispute, Flag, Pilot
-from .notifications import SERVER_DOWN, STALE_CLAIM
+from .notifications import STALE_CLAIM
 from .periods import period_start
 from .selectors import decisions_due, expiring_certifications, portfolio_counts
 

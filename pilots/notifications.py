@@ -10,8 +10,6 @@ sender died between the mail server's acceptance and the mark.
 
 import datetime
 import logging
-import smtplib
-import socket
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -21,24 +19,15 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.mail import SERVER_DOWN
+
 from .models import Flag, OwnerAlert
 
 logger = logging.getLogger(__name__)
 
 # Shared by both outboxes (these alerts and the weekly digest): a claim older than this belongs to
-# a sender that died (one send takes at most EMAIL_TIMEOUT) ...
+# a sender that died (one send takes at most EMAIL_TIMEOUT). A run stops at the first SERVER_DOWN error.
 STALE_CLAIM = datetime.timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
-# ... and these errors mean the mail server cannot be reached: the run stops and the next one tries
-# again, rather than waiting out the timeout once per message. Any other failure is that message's.
-# (Not OSError as such: every SMTP error is one, a refused recipient included.)
-SERVER_DOWN = (
-    ConnectionError,
-    TimeoutError,
-    socket.gaierror,
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPHeloError,
-)
 MAX_ATTEMPTS = 2000  # a sweep a minute: more than a day of mail-server outage before it is given up
 
 

@@ -21,11 +21,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config.mail import SERVER_DOWN
 from config.models import token_hash
 from config.tokens import note_use
 from pilots.lifecycle import RECORDABLE
 from pilots.models import Measurement, Pilot
-from pilots.notifications import SERVER_DOWN, STALE_CLAIM
+from pilots.notifications import STALE_CLAIM
 from pilots.periods import describe_period, missing_periods
 from pilots.rules import target_text
 

@@ -84,6 +84,12 @@ APP_RULES = {
     "portal:dispute-action": {ANON: (405, 404), VIEWER: (405, 404), EDITOR: (405, 404)},
     "portal:leave": {ANON: (405, 200), VIEWER: (405, 200), EDITOR: (405, 200)},
     "portal:enter": {ANON: (404, 405), VIEWER: (404, 405), EDITOR: (404, 405)},
+    "password_change": {ANON: (LOGIN, LOGIN), VIEWER: (200, 200), EDITOR: (200, 200)},
+    "password_change_done": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
+    "password_reset": {ANON: (200, 200), VIEWER: (200, 200), EDITOR: (200, 200)},
+    "password_reset_done": {ANON: (200, 405), VIEWER: (200, 405), EDITOR: (200, 405)},
+    "password_reset_confirm": {ANON: (200, 200), VIEWER: (200, 200), EDITOR: (200, 200)},
+    "password_reset_complete": {ANON: (200, 405), VIEWER: (200, 405), EDITOR: (200, 405)},
     "api-tokens": {ANON: (LOGIN, LOGIN), VIEWER: (200, 400), EDITOR: (200, 400)},
     "api-token-revoke": {ANON: (LOGIN, LOGIN), VIEWER: (405, 404), EDITOR: (405, 404)},
 }

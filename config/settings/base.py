@@ -273,6 +273,10 @@ CERT_EXPIRY_WARNING_DAYS = env.int("CERT_EXPIRY_WARNING_DAYS", default=60)
 MISSING_DATA_GRACE_DAYS = env.int("MISSING_DATA_GRACE_DAYS", default=3)
 # Requests through provider links, per client address and per link (django-ratelimit's "n/period").
 PORTAL_RATE_ADDRESS = env.str("PORTAL_RATE_ADDRESS", default="60/m")
+# Password-reset emails asked for, per client address and per email address.
+PASSWORD_RESET_RATE_ADDRESS = env.str("PASSWORD_RESET_RATE_ADDRESS", default="20/h")
+PASSWORD_RESET_RATE_EMAIL = env.str("PASSWORD_RESET_RATE_EMAIL", default="5/h")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)  # seconds a reset link works
 PORTAL_RATE_LINK = env.str("PORTAL_RATE_LINK", default="120/m")
 # The counters of those limits and of the API's throttle: give several web processes a shared
 # cache (CACHE_URL=redis://127.0.0.1:6379/2); in one process memory does.

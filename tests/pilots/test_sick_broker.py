@@ -103,3 +103,20 @@ def test_health_says_503_within_seconds_when_the_broker_is_frozen_or_down(frozen
         assert status == "503"
         assert '"broker": "unreachable"' in body and '"database": "ok"' in body
         assert float(took) < 5, took
+
+
+RESET_SCRIPT = (
+    "import time; from django.test import Client; t = time.monotonic(); "
+    "r = Client(HTTP_HOST='localhost').post('/accounts/password/reset/', {'email': 'someone@example.com'}); "
+    "print('RESULT', r.status_code, 'cannot send email just now' in r.content.decode(), round(time.monotonic() - t, 2))"
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_reset_asked_for_on_a_frozen_or_stopped_broker_says_so_within_seconds(frozen_broker):
+    for broker in (frozen_broker, f"redis://127.0.0.1:{free_port()}/0"):
+        done = _run_in_deployed_process(RESET_SCRIPT, broker)
+        assert done.returncode == 0, done.stderr[-2000:]
+        status, said, took = done.stdout.split("RESULT")[-1].split()
+        assert (status, said) == ("503", "True")
+        assert float(took) < 8, took

@@ -396,6 +396,7 @@ class FlagAdmin(HistoryAdmin):
         "resolved_at",
         "acknowledged_by",
         "acknowledged_at",
+        "acknowledgement_note",
         "owner_notified_at",
     ]
     actions = ["acknowledge_selected"]
@@ -408,7 +409,7 @@ class FlagAdmin(HistoryAdmin):
 
     @admin.action(description="Acknowledge selected flags", permissions=["change"])
     def acknowledge_selected(self, request, queryset):
-        count = sum(1 for flag in queryset if evidence.flag_acknowledge(flag=flag, by=request.user))
+        count = evidence.flags_acknowledge(flag_ids=list(queryset.values_list("pk", flat=True)), by=request.user)
         self.message_user(request, f"{count} flag{'s' if count != 1 else ''} acknowledged.", messages.SUCCESS)
 
 

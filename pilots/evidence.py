@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from config.formatting import day, number
 
@@ -156,17 +157,30 @@ def evaluate_on_commit(*, pilot_id: int) -> None:
 
 
 @transaction.atomic
-def flag_acknowledge(*, flag: Flag, by) -> bool:
+def flags_acknowledge(*, flag_ids: list[int], by, note: str = "") -> int:
+    """Someone has seen these flags, and may say what is being done; returns how many were newly
+    acknowledged (one already acknowledged keeps who did it first, and their note)."""
+    pending = list(
+        Flag.objects.select_for_update().filter(pk__in=flag_ids, acknowledged_at__isnull=True).order_by("pk")
+    )
+    now = timezone.now()
+    for flag in pending:
+        flag.acknowledged_by, flag.acknowledged_at, flag.acknowledgement_note = by, now, note
+    bulk_update_with_history(
+        pending,
+        Flag,
+        ["acknowledged_by", "acknowledged_at", "acknowledgement_note"],
+        batch_size=500,
+        default_user=by,
+        default_change_reason="Acknowledged",
+        default_date=now,
+    )
+    return len(pending)
+
+
+def flag_acknowledge(*, flag: Flag, by, note: str = "") -> bool:
     """Someone has seen the flag; returns False when it was already acknowledged."""
-    flag = Flag.objects.select_for_update().get(pk=flag.pk)
-    if flag.acknowledged_at is not None:
-        return False
-    flag.acknowledged_by = by
-    flag.acknowledged_at = timezone.now()
-    flag._history_user = by
-    flag._change_reason = "Acknowledged"
-    flag.save(update_fields=["acknowledged_by", "acknowledged_at"])
-    return True
+    return flags_acknowledge(flag_ids=[flag.pk], by=by, note=note) == 1
 
 
 def provider_refusal(stored: Measurement, *, source: str) -> str:

@@ -1,7 +1,8 @@
 from django import forms
 from django.forms import inlineformset_factory
 
-from config.fields import FORMSET_LIMITS, IdsChoiceField, ModelForm
+from config.fields import FORMSET_LIMITS, IdsChoiceField, ModelForm, OneLineFormField
+from config.viewsets import MAX_PER_PAGE
 from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import WorkItem
 from vendors.models import Provider
@@ -11,7 +12,7 @@ from .choices import DecisionOutcome
 from .evidence import PeriodEntry
 from .gate import expansion_gate
 from .lifecycle import NOT_STARTED
-from .models import DigestPreference, Pilot, PilotMetric, validate_pilot_date
+from .models import DigestPreference, Flag, Pilot, PilotMetric, validate_pilot_date
 from .rules import target_text, value_problem
 
 
@@ -292,3 +293,27 @@ class DisputeCorrectForm(forms.Form):
         if self.metric is not None and (problem := value_problem(value=value, unit=self.metric.unit)):
             raise forms.ValidationError(problem)
         return value
+
+
+MAX_FLAGS_ACKNOWLEDGED = MAX_PER_PAGE  # a page of the flag list at its largest
+
+
+class FlagAcknowledgeForm(forms.Form):
+    """Acknowledge one flag (the row's button) or the ones ticked on the flag list, with a note."""
+
+    flag = IdsChoiceField(
+        queryset=Flag.objects.all(),
+        error_messages={"required": "Tick the flags to acknowledge."},
+    )
+    note = OneLineFormField(
+        max_length=500,
+        required=False,
+        label="Note (optional)",
+        help_text="What is being done about them; shown beside each flag.",
+    )
+
+    def clean_flag(self):
+        flags = self.cleaned_data["flag"]
+        if len(flags) > MAX_FLAGS_ACKNOWLEDGED:
+            raise forms.ValidationError(f"Acknowledge at most {MAX_FLAGS_ACKNOWLEDGED} flags at once.")
+        return flags

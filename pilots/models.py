@@ -241,6 +241,9 @@ class Flag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.CharField(
+        max_length=500, blank=True, help_text="What the person who acknowledged it said (what is being done)."
+    )
     owner_notified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the pilot's owner was emailed about this critical flag."
     )

@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.utils.safestring import mark_safe
 
 from config.formatting import badge, number, person_name
 
@@ -57,6 +58,16 @@ class PilotTable(tables.Table):
 
 
 class FlagTable(tables.Table):
+    select = tables.TemplateColumn(
+        template_name="pilots/includes/flag_select.html",
+        orderable=False,
+        # Ticks every box on the page (static/js/app.js); it has no name, so it submits nothing.
+        verbose_name=mark_safe(
+            '<input type="checkbox" data-select-all="flag" aria-label="Select every open flag on this page">'
+        ),
+        exclude_from_export=True,
+        attrs={"th": {"class": "select-column"}, "td": {"class": "select-column"}},
+    )
     kind = tables.Column()
     severity = tables.Column()
     pilot = tables.Column(linkify=True, order_by=("pilot__name",))
@@ -70,7 +81,7 @@ class FlagTable(tables.Table):
     class Meta:
         model = Flag
         fields = ["kind", "severity", "pilot", "provider", "metric", "message", "opened_at", "resolved_at"]
-        sequence = ["severity", "kind", "pilot", "provider", "metric", "message", "opened_at", "state"]
+        sequence = ["select", "severity", "kind", "pilot", "provider", "metric", "message", "opened_at", "state"]
         exclude = ["resolved_at"]
         attrs = {"class": "data", "id": "flags"}
         order_by = ["-opened_at"]

@@ -35,6 +35,7 @@ urlpatterns = [
         name="dispute-action",
     ),
     path("flags/", views.FlagListView.as_view(), name="flag-list"),
+    path("flags/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge-selected"),
     path("flags/<int:pk>/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),
     path("settings/digest/", views.digest_settings, name="digest-settings"),
     path("digests/preview/<int:user_id>/", views.digest_preview, name="digest-preview"),

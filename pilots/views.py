@@ -27,6 +27,7 @@ from .digest import preview_digest, render_digest
 from .filtersets import FlagFilterSet, PilotFilterSet
 from .forms import (
     DigestPreferenceForm,
+    FlagAcknowledgeForm,
     MeasurementEntryForm,
     PilotCreateForm,
     PilotEditForm,
@@ -312,6 +313,12 @@ class FlagListView(ObjectListView):
     table_class = FlagTable
     filterset_class = FlagFilterSet
     title = "Flags"
+    template_name = "pilots/flag_list.html"
+
+    def get_table_kwargs(self):
+        # Only those who may acknowledge get the tick boxes; exports never have them.
+        can_acknowledge = self.request.user.has_perm("pilots.change_flag")
+        return {**super().get_table_kwargs(), "exclude": () if can_acknowledge else ("select",)}
 
     def get_queryset(self):
         return Flag.objects.select_related("pilot__provider", "metric", "acknowledged_by")
@@ -329,18 +336,36 @@ class FlagListView(ObjectListView):
 
 
 class FlagAcknowledgeView(PermissionRequiredMixin, View):
+    """Acknowledge flags, with an optional note: one from its row (`pk` in the URL, htmx swaps the
+    cell) or the ones ticked on the flag list. A refused form is shown again with its errors and
+    what was typed, never lost in a redirect."""
+
     permission_required = "pilots.change_flag"
     http_method_names = ["post"]
 
-    def post(self, request, pk: int):
-        flag = get_object_or_404(Flag.objects.select_related("pilot"), pk=pk)
-        acknowledged = evidence.flag_acknowledge(flag=flag, by=request.user)
-        flag.refresh_from_db()
-        if request.htmx:
+    def post(self, request, pk: int | None = None):
+        data = request.POST.copy()
+        if pk is not None:
+            get_object_or_404(Flag, pk=pk)
+            data.setlist("flag", [str(pk)])
+        form = FlagAcknowledgeForm(data)
+        if not form.is_valid():
+            context = {"form": form, "next": data.get("next", "")}
+            return render(request, "pilots/flag_acknowledge.html", context, status=400)
+        flags = form.cleaned_data["flag"]
+        count = evidence.flags_acknowledge(
+            flag_ids=[flag.pk for flag in flags], by=request.user, note=form.cleaned_data["note"]
+        )
+        if request.htmx and pk is not None:
+            flag = Flag.objects.select_related("acknowledged_by").get(pk=pk)
             return HttpResponse(render_to_string("pilots/includes/flag_state.html", {"record": flag}, request))
-        if acknowledged:
-            messages.success(request, "Flag acknowledged.")
-        return redirect_back(request, request.POST.get("next"), flag.pilot.get_absolute_url())
+        earlier = len(flags) - count
+        text = f"{count} flag{'s' if count != 1 else ''} acknowledged."
+        if earlier:
+            text += f" {earlier} had been acknowledged already and keep{'s' if earlier == 1 else ''} that note."
+        messages.success(request, text)
+        fallback = flags[0].pilot.get_absolute_url() if pk is not None else reverse("pilots:flag-list")
+        return redirect_back(request, data.get("next"), fallback)
 
 
 # --- Digest -----------------------------------------------------------------------------------

@@ -269,8 +269,13 @@ def test_a_pilot_reads_with_its_gate_and_an_action_answers_with_the_services_ref
 
 def test_acknowledging_a_flag_through_the_api(objects):
     token, secret = token_for("editor")
-    body = api(secret).post(f"/api/flags/{objects['flag'].pk}/acknowledge/").json()
+    client = api(secret)
+    url, as_json = f"/api/flags/{objects['flag'].pk}/acknowledge/", "application/json"
+    refused = client.post(url, {"note": ["a list"]}, content_type=as_json)
+    assert refused.status_code == 400 and refused.json() == {"note": ["Send the note as text."]}
+    body = client.post(url, {"note": "On it"}, content_type=as_json).json()
     assert body["acknowledged_by"] == token.user.pk and body["acknowledged_at"]
+    assert body["acknowledgement_note"] == "On it"
 
 
 # --- Lists: stable pages, bounded queries ------------------------------------------------------

@@ -70,6 +70,7 @@ APP_RULES = {
     "pilots:digest-settings": {ANON: (LOGIN, LOGIN), VIEWER: (200, 302), EDITOR: (200, 302)},
     "pilots:digest-preview": {ANON: (LOGIN, LOGIN), VIEWER: (403, 405), EDITOR: (403, 405)},
     "pilots:flag-list": {ANON: (LOGIN, LOGIN), VIEWER: (200, 405), EDITOR: (200, 405)},
+    "pilots:flag-acknowledge-selected": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 400)},
     "pilots:flag-acknowledge": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 302)},
     "pilots:measurement-dispute": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 404)},
     "pilots:dispute-action": {ANON: (LOGIN, LOGIN), VIEWER: (403, 403), EDITOR: (405, 404)},

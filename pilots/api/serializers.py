@@ -32,8 +32,13 @@ class FlagSerializer(serializers.ModelSerializer):
             "resolved_at",
             "acknowledged_by",
             "acknowledged_at",
+            "acknowledgement_note",
         ]
         read_only_fields = fields
+
+
+class FlagAcknowledgeSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class DecisionSerializer(serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from scope.models import WorkItem
 from .. import batches, evidence, services
 from ..choices import MeasurementSource
 from ..filtersets import FlagFilterSet, MeasurementFilterSet, PilotFilterSet
-from ..forms import action_form
+from ..forms import FlagAcknowledgeForm, action_form
 from ..gate import expansion_gates
 from ..lifecycle import LIFECYCLE
 from ..models import Flag, Measurement, Pilot, PilotMetric
@@ -25,6 +25,7 @@ from .serializers import (
     ActionResultSerializer,
     BulkMeasurementsSerializer,
     BulkReportSerializer,
+    FlagAcknowledgeSerializer,
     FlagSerializer,
     MeasurementSerializer,
     PilotSerializer,
@@ -194,10 +195,19 @@ class FlagViewSet(ReadOnlyModelViewSet):
     def get_queryset(self):
         return Flag.objects.select_related("pilot", "metric")
 
-    @extend_schema(request=None, responses=FlagSerializer)
+    @extend_schema(request=FlagAcknowledgeSerializer, responses=FlagSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ActionPermission])
     def acknowledge(self, request, pk=None):
+        """Acknowledge the flag, with an optional note; one acknowledged already keeps its first note."""
         flag = get_object_or_404(self.get_queryset(), pk=pk)
-        evidence.flag_acknowledge(flag=flag, by=request.user)
+        if not isinstance(request.data, dict):
+            return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
+        note = request.data.get("note", "")
+        if not isinstance(note, str):
+            return Response({"note": ["Send the note as text."]}, status=status.HTTP_400_BAD_REQUEST)
+        form = FlagAcknowledgeForm({"flag": [flag.pk], "note": note})
+        if not form.is_valid():
+            return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
+        evidence.flag_acknowledge(flag=flag, by=request.user, note=form.cleaned_data["note"])
         flag.refresh_from_db()
         return Response(self.get_serializer(flag).data)

@@ -33,9 +33,41 @@
     });
   }
 
+  // Lists with tick boxes: a header box ticks the page, and the bar counts what is ticked.
+  function bulkSelection() {
+    document.querySelectorAll("form[data-bulk]").forEach(function (form) {
+      var name = form.getAttribute("data-bulk");
+      var boxes = function () {
+        return Array.prototype.slice.call(document.querySelectorAll('input[type=checkbox][name="' + name + '"][form="' + form.id + '"]'));
+      };
+      var all = document.querySelector('input[data-select-all="' + name + '"]');
+      var count = form.querySelector("[data-bulk-count]");
+      function update() {
+        var ticked = boxes().filter(function (box) { return box.checked; }).length;
+        if (count) count.textContent = ticked ? ticked + " ticked" : "Tick flags in the table first";
+        if (all) {
+          all.checked = ticked > 0 && ticked === boxes().length;
+          all.indeterminate = ticked > 0 && ticked < boxes().length;
+        }
+      }
+      if (all) {
+        if (!boxes().length) all.disabled = true;
+        all.addEventListener("change", function () {
+          boxes().forEach(function (box) { box.checked = all.checked; });
+          update();
+        });
+      }
+      document.addEventListener("change", function (event) {
+        if (event.target.name === name) update();
+      });
+      update();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     menu();
     filters();
     scrollRegions();
+    bulkSelection();
   });
 })();

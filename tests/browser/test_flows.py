@@ -14,6 +14,7 @@ from scope.choices import WorkItemStatus
 from tests.factories import (
     CertificationTypeFactory,
     DeliveryCenterFactory,
+    FlagFactory,
     ProviderCertificationFactory,
     ProviderFactory,
     SuccessMetricFactory,
@@ -150,6 +151,27 @@ def test_plan_start_measure_flag_and_acknowledge(page, screenshot):
     page.click("button:has-text('Acknowledge')")
     page.wait_for_selector("text=Acknowledged by erin")
     assert erin.pk
+
+
+def test_acknowledge_several_flags_at_once_with_a_note(page, screenshot):
+    UserFactory(username="erin", groups=["editor"])
+    for name in ("Payroll — Kraków", "Claims — Pune", "Helpdesk — Cebu"):
+        FlagFactory(pilot=running_pilot(today=today(), name=name), message=f"{name}: accuracy below target")
+    sign_in(page, "erin")
+    page.goto("/flags/")
+    page.wait_for_selector("#flag-bulk")
+    assert page.inner_text("[data-bulk-count]") == "Tick flags in the table first"
+    page.check("input[data-select-all=flag]")
+    assert page.inner_text("[data-bulk-count]") == "3 ticked"
+    page.uncheck("input[aria-label='Select Target missed: Claims — Pune']")
+    assert page.inner_text("[data-bulk-count]") == "2 ticked"
+    assert page.evaluate("document.querySelector('input[data-select-all=flag]').indeterminate")
+    page.fill("#id_bulk_note", "Provider retraining the team; figures due Friday")
+    screenshot("flags-bulk-acknowledge")
+    page.click("button:has-text('Acknowledge ticked flags')")
+    page.wait_for_selector("text=2 flags acknowledged.")
+    assert page.locator("text=“Provider retraining the team; figures due Friday”").count() == 2
+    assert page.locator("#flags input[name=flag]").count() == 1  # only Pune is left to acknowledge
 
 
 def test_expand_a_pilot_that_passed(page, screenshot):

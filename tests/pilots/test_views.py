@@ -139,6 +139,54 @@ def test_acknowledging_a_flag_with_and_without_htmx(editor):
     assert Flag.objects.filter(acknowledged_by=editor).count() == 2
 
 
+def test_acknowledging_the_ticked_flags_with_a_note(editor, viewer):
+    pilot = running_pilot(today=today(), name="Refunds pilot")
+    kinds = [FlagKind.TARGET_MISSED, FlagKind.NEAR_MISS, FlagKind.MISSING_DATA, FlagKind.DECISION_OVERDUE]
+    open_flags = [FlagFactory(pilot=pilot, kind=kind, message=f"Open {kind}") for kind in kinds[:3]]
+    earlier = FlagFactory(
+        pilot=pilot, kind=kinds[3], acknowledged_by=viewer, acknowledged_at=timezone.now(), acknowledgement_note="Seen"
+    )
+    listing = reverse("pilots:flag-list") + "?sort=-opened_at"
+    page = logged_in_client(editor).get(listing).content.decode()
+    assert 'id="flag-bulk"' in page and page.count('name="flag" value=') == 3  # no box for the acknowledged one
+    assert 'id="flag-bulk"' not in logged_in_client(viewer).get(listing).content.decode()
+
+    client = logged_in_client(editor)
+    ticked = [open_flags[0].pk, open_flags[1].pk, earlier.pk]
+    response = client.post(
+        reverse("pilots:flag-acknowledge-selected"),
+        {"flag": ticked, "note": "  Provider retraining\nthe team ", "next": listing},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == listing
+    text = response.content.decode()
+    assert "2 flags acknowledged. 1 had been acknowledged already and keeps that note." in text
+    assert "“Provider retraining the team”" in text
+    acknowledged = Flag.objects.filter(acknowledged_by=editor)
+    assert sorted(acknowledged.values_list("pk", flat=True)) == ticked[:2]
+    assert set(acknowledged.values_list("acknowledgement_note", flat=True)) == {"Provider retraining the team"}
+    earlier.refresh_from_db()
+    assert (earlier.acknowledged_by, earlier.acknowledgement_note) == (viewer, "Seen")
+    assert open_flags[0].history.first().history_change_reason == "Acknowledged"
+    assert open_flags[0].history.first().history_user == editor
+
+
+def test_a_refused_acknowledgement_shows_its_errors_and_keeps_what_was_typed(editor):
+    flag = FlagFactory()
+    client = logged_in_client(editor)
+    url = reverse("pilots:flag-acknowledge-selected")
+    nothing = client.post(url, {"note": "typed note"})
+    assert nothing.status_code == 400 and "Tick the flags to acknowledge." in nothing.content.decode()
+    long = client.post(url, {"flag": [flag.pk], "note": "x" * 501})
+    text = long.content.decode()
+    assert long.status_code == 400 and "at most 500 characters" in text and "x" * 501 in text
+    assert f'name="flag" value="{flag.pk}"' in text
+    for hostile in (["abc"], ["99999999999999999999"], ["-1"], [str(flag.pk)] * 2 + ["0"]):
+        assert client.post(url, {"flag": hostile}).status_code == 400
+    assert client.post(url, {"flag": [str(i) for i in range(1, 103)]}).status_code == 400  # past a page
+    assert not Flag.objects.filter(acknowledged_at__isnull=False).exists()
+
+
 def test_pilot_and_flag_filters(editor):
     flagged = running_pilot(today=today(), name="Flagged pilot", ends_on=today() + datetime.timedelta(days=5))
     FlagFactory(pilot=flagged, kind=FlagKind.TARGET_MISSED, severity="critical")

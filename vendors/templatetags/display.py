@@ -2,6 +2,7 @@
 
 from django import template
 
+from config import formatting
 from config.formatting import number, person_name
 
 register = template.Library()
@@ -29,3 +30,9 @@ def labelled(field, text: str):
 def labelled_row(field, row: int):
     """A formset cell's widget named with its column and row: "City, row 2"."""
     return labelled(field, f"{field.label}, row {row}")
+
+
+@register.filter
+def day(value) -> str:
+    """A date or a moment as every page and email writes it (config.formatting)."""
+    return formatting.day(value) if value else "—"

@@ -97,9 +97,18 @@ class IdsChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class CheckboxList(forms.CheckboxSelectMultiple):
+    """Several choices as a group of tick boxes, never a Ctrl-click list box; a long list gains a
+    box that filters it as one types (static/js/app.js), so a few thousand stay usable."""
+
+    def __init__(self, attrs=None, choices=()):
+        super().__init__({"class": "checklist", **(attrs or {})}, choices)
+
+
 def formfield_in_range(field, **kwargs):
     if isinstance(field, models.ManyToManyField):
         kwargs.setdefault("form_class", IdsChoiceField)
+        kwargs.setdefault("widget", CheckboxList)
     elif isinstance(field, models.ForeignKey):
         kwargs.setdefault("form_class", IdChoiceField)
     return field.formfield(**kwargs)

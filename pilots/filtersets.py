@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from config.fields import CheckboxList
+
 from .choices import FlagKind, MeasurementSource, PilotStatus, Severity
 from .lifecycle import UNDER_WAY
 from .models import Flag, Measurement, Pilot
@@ -20,7 +22,7 @@ def people():
 
 class PilotFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=PilotStatus.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(choices=PilotStatus.choices, distinct=False, widget=CheckboxList)
     provider = django_filters.CharFilter(field_name="provider__name", lookup_expr="icontains", label="Provider")
     work_item = django_filters.CharFilter(method="filter_work_item", label="Work item")
     owner = django_filters.ModelChoiceFilter(queryset=people())
@@ -72,10 +74,10 @@ class FlagFilterSet(django_filters.FilterSet):
         empty_label="Open and resolved",
         label="State",
     )
-    kind = django_filters.MultipleChoiceFilter(choices=FlagKind.choices, distinct=False)
+    kind = django_filters.MultipleChoiceFilter(choices=FlagKind.choices, distinct=False, widget=CheckboxList)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    provider = django_filters.CharFilter(field_name="pilot__provider__name", lookup_expr="icontains")
-    pilot = django_filters.CharFilter(field_name="pilot__name", lookup_expr="icontains")
+    provider = django_filters.CharFilter(field_name="pilot__provider__name", lookup_expr="icontains", label="Provider")
+    pilot = django_filters.CharFilter(field_name="pilot__name", lookup_expr="icontains", label="Pilot")
     owner = django_filters.ModelChoiceFilter(field_name="pilot__owner", queryset=people(), label="Pilot owner")
 
     class Meta:
@@ -93,7 +95,7 @@ class MeasurementFilterSet(django_filters.FilterSet):
     metric = django_filters.NumberFilter(field_name="metric", label="Metric id")
     period_from = django_filters.DateFilter(field_name="period_start", lookup_expr="gte", label="Periods from")
     period_to = django_filters.DateFilter(field_name="period_start", lookup_expr="lte", label="Periods up to")
-    source = django_filters.MultipleChoiceFilter(choices=MeasurementSource.choices, distinct=False)
+    source = django_filters.MultipleChoiceFilter(choices=MeasurementSource.choices, distinct=False, widget=CheckboxList)
 
     class Meta:
         model = Measurement

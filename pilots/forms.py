@@ -1,7 +1,7 @@
 from django import forms
 from django.forms import inlineformset_factory
 
-from config.fields import FORMSET_LIMITS, IdsChoiceField, ModelForm, OneLineFormField
+from config.fields import FORMSET_LIMITS, CheckboxList, IdsChoiceField, ModelForm, OneLineFormField
 from config.viewsets import MAX_PER_PAGE
 from scope.lifecycle import PILOTABLE as PILOTABLE_WORK_ITEMS
 from scope.models import WorkItem
@@ -112,6 +112,7 @@ class PilotCreateForm(ModelForm):
 
     work_items = IdsChoiceField(
         queryset=WorkItem.objects.filter(status__in=PILOTABLE_WORK_ITEMS).order_by("title"),
+        widget=CheckboxList,
         help_text="One or two work items that passed their readiness check.",
     )
 

@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q
 
+from config.fields import CheckboxList
 from vendors.choices import WorkKind
 from vendors.models import Industry, ServiceLine
 
@@ -12,7 +13,7 @@ from .readiness import readiness_problems
 class WorkItemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     kind = django_filters.ChoiceFilter(choices=WorkKind.choices)
-    status = django_filters.MultipleChoiceFilter(choices=WorkItemStatus.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(choices=WorkItemStatus.choices, distinct=False, widget=CheckboxList)
     service_line = django_filters.ModelChoiceFilter(queryset=ServiceLine.objects.all())
     industry = django_filters.ModelChoiceFilter(queryset=Industry.objects.all())
     data_sensitivity = django_filters.ChoiceFilter(choices=DataSensitivity.choices, label="Data sensitivity")

@@ -3,6 +3,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_countries import countries
 
+from config.fields import CheckboxList
+
 from .choices import LocationClass, ProviderStatus, WorkKind
 from .models import (
     CertificationType,
@@ -19,7 +21,7 @@ class ProviderFilterSet(django_filters.FilterSet):
     """Every filter on a related row is an EXISTS subquery: no duplicates, no DISTINCT, index-backed."""
 
     q = django_filters.CharFilter(method="search", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=ProviderStatus.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(choices=ProviderStatus.choices, distinct=False, widget=CheckboxList)
     location_class = django_filters.ChoiceFilter(
         choices=LocationClass.choices, method="filter_location_class", label="Delivers from"
     )

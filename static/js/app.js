@@ -64,7 +64,35 @@
     });
   }
 
+  // A long group of tick boxes gains a box that filters it as one types; ticked ones stay shown.
+  function checklistFilters() {
+    document.querySelectorAll(".checklist").forEach(function (list) {
+      var options = Array.prototype.slice.call(list.querySelectorAll("label"));
+      if (options.length <= 8) return;
+      var legend = list.closest("fieldset") && list.closest("fieldset").querySelector("legend");
+      var search = document.createElement("input");
+      search.type = "search";
+      search.className = "checklist-filter";
+      search.placeholder = "Type to filter";
+      search.setAttribute("aria-label", "Filter " + (legend ? legend.textContent.replace("*", "").trim() : "the choices"));
+      search.setAttribute("aria-controls", list.id);
+      list.parentNode.insertBefore(search, list);
+      search.addEventListener("input", function () {
+        var words = search.value.toLowerCase().trim();
+        options.forEach(function (label) {
+          var box = label.querySelector("input");
+          var shown = !words || box.checked || label.textContent.toLowerCase().indexOf(words) !== -1;
+          label.parentNode.hidden = !shown;
+        });
+      });
+      search.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") event.preventDefault(); // filtering, not submitting the form
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    checklistFilters();
     menu();
     filters();
     scrollRegions();

@@ -17,6 +17,7 @@ from pilots.choices import PilotStatus
 from pilots.demo import seed_demo
 from pilots.models import Flag, Pilot
 from scope.models import Candidate, WorkItem
+from tests.factories import ProviderFactory, UserFactory
 from tests.test_url_permissions import EDITOR, VIEWER, all_patterns, rule_for, url_for
 from vendors.models import Provider, ProviderCertification
 
@@ -80,6 +81,8 @@ def test_no_page_has_a_serious_accessibility_violation_nor_scrolls_sideways(brow
                 visits += 1
                 if page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"):
                     found["the page scrolls sideways"].add(f"{role} {width} {url}")
+                if page.locator("select[multiple]").count():
+                    found["a Ctrl-click list box (select multiple)"].add(f"{role} {width} {url}")
                 for violation in axe.run(page, options=RULES).response["violations"]:
                     if violation["impact"] in BLOCKING:
                         targets = "; ".join(", ".join(node["target"]) for node in violation["nodes"][:3])
@@ -88,3 +91,37 @@ def test_no_page_has_a_serious_accessibility_violation_nor_scrolls_sideways(brow
     report = "\n".join(f"{rule}: {len(where)} page visits, e.g. {sorted(where)[:3]}" for rule, where in found.items())
     print(f"{visits} page visits checked")
     assert not found, f"Accessibility violations in {sum(map(len, found.values()))} of {visits} page visits:\n{report}"
+
+
+def test_on_a_phone_the_menu_opens_the_filters_fold_and_a_wide_list_scrolls_in_its_box(page, screenshot):
+    UserFactory(username="erin", groups=["editor"])
+    for number in range(30):
+        ProviderFactory(name=f"Provider with a rather long name number {number:02}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "erin")
+    nav = page.locator("nav.mainnav")
+    assert not nav.is_visible()
+    page.click("button.menu-toggle")
+    assert nav.is_visible() and page.get_attribute("button.menu-toggle", "aria-expanded") == "true"
+    page.click("nav.mainnav >> text=Providers")
+    page.wait_for_selector("h1:has-text('Providers')")
+    assert not page.locator("form.filters").is_visible()  # folded above the table
+    page.click("details.filters-fold > summary")
+    assert page.locator("form.filters").is_visible()
+    page.click("details.filters-fold > summary")
+
+    last_row = page.locator(".table-card table.data tbody tr").last
+    last_row.scroll_into_view_if_needed()
+    box = last_row.bounding_box()
+    on_top = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).closest('tr') !== null", [20, box["y"] + box["height"] / 2]
+    )
+    assert on_top, "something covers the last row after scrolling"
+    card = page.locator(".table-card")
+    assert page.evaluate("el => el.scrollWidth > el.clientWidth", card.element_handle())  # the table scrolls inside
+    card.evaluate("el => el.scrollLeft = el.scrollWidth")
+    first_cell = page.locator(".table-card table.data tbody tr").first.locator("td").first
+    cell_box, card_box = first_cell.bounding_box(), card.bounding_box()
+    assert cell_box["x"] >= card_box["x"] - 1, "the first column scrolled out of sight"
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+    screenshot("phone-provider-list-scrolled")

@@ -106,6 +106,72 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
     return overviews
 
 
+def stage_chain(pilot: Pilot) -> list[Pilot]:
+    """Every stage of the pilot's engagement, first to last: its ancestors, itself and the stages
+    grown from it (a chain is a handful of stages: one query per stage)."""
+    first = pilot
+    while first.parent_id is not None:
+        first = Pilot.objects.only("pk", "parent_id").get(pk=first.parent_id)
+    chain, frontier = [], [first.pk]
+    while frontier:
+        stages = list(Pilot.objects.filter(pk__in=frontier).order_by("stage", "pk"))
+        chain.extend(stages)
+        frontier = list(Pilot.objects.filter(parent__in=stages).values_list("pk", flat=True))
+    return chain
+
+
+def stage_comparison(pilot: Pilot, *, today: datetime.date | None = None) -> list:
+    """For each metric the stages share (by name), one chart with a line per stage; empty when the
+    pilot has a single stage. Each stage's values are judged against its own target; the target line
+    is this stage's."""
+    from .charts import Chart, metric_series
+
+    chain = stage_chain(pilot)
+    if len(chain) < 2:
+        return []
+    today = today or timezone.localdate()
+    metrics = PilotMetric.objects.filter(pilot__in=chain).prefetch_related(
+        Prefetch("measurements", queryset=Measurement.objects.order_by("period_start"))
+    )
+    by_stage = {stage.pk: stage for stage in chain}
+    by_name: dict[str, list[PilotMetric]] = {}
+    for metric in metrics:
+        by_name.setdefault(metric.name.casefold(), []).append(metric)
+    charts = []
+    for same in by_name.values():
+        if len(same) < 2:
+            continue
+        same.sort(key=lambda m: (by_stage[m.pilot_id].stage, m.pilot_id))
+        reference = next((m for m in same if m.pilot_id == pilot.pk), same[-1])
+        series = []
+        for metric in same:
+            stage = by_stage[metric.pilot_id]
+            measurements = list(metric.measurements.all())
+            missing = []
+            if stage.status in UNDER_WAY:
+                missing = missing_periods(
+                    {m.period_start for m in measurements},
+                    today=today,
+                    cadence=metric.cadence,
+                    starts_on=stage.starts_on,
+                    ends_on=stage.ends_on,
+                )
+            label = f"Stage {stage.stage} ({stage.volume_share.normalize():f}%)"
+            series.append(metric_series(metric, measurements, missing, label=label))
+        charts.append(
+            Chart(
+                title=f"{reference.name}, all stages",
+                unit=reference.unit,
+                cadence=reference.cadence,
+                target=reference.target,
+                direction=reference.direction,
+                margin=reference.warning_margin or 0,
+                series=series,
+            )
+        )
+    return charts
+
+
 DECISIONS_AHEAD_DAYS = 14
 
 

@@ -39,7 +39,7 @@ from .imports import MeasurementImportFlow, template_response
 from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE, UNDER_WAY
 from .models import DigestPreference, Flag, MeasurementImport, Pilot
 from .periods import last_complete_period
-from .selectors import decisions_due, expiring_certifications, metric_overviews, portfolio_counts
+from .selectors import decisions_due, expiring_certifications, metric_overviews, portfolio_counts, stage_comparison
 from .tables import FlagTable, PilotTable
 
 
@@ -117,6 +117,7 @@ class PilotDetailView(ObjectDetailView):
         flags = pilot.flags.select_related("metric", "acknowledged_by").order_by("resolved_at", "-opened_at")
         context.update(
             overviews=metric_overviews(pilot),
+            stage_charts=stage_comparison(pilot),
             gate=expansion_gate(pilot),
             open_flags=[f for f in flags if f.resolved_at is None],
             resolved_flags=[f for f in flags if f.resolved_at is not None][:20],

@@ -139,7 +139,7 @@ def test_plan_start_measure_flag_and_acknowledge(page, screenshot):
     page.fill(f"#id_samples_{metric_id}", "420")
     page.click("button:has-text('Save measurements')")
     page.wait_for_selector("text=1 measurement recorded.")
-    assert page.locator("svg.chart circle").count() == 1
+    assert page.locator("svg.chart-wide g.point").count() == 1
 
     result = evaluate_pilots(notify=False)  # what the hourly job does
     assert result.opened >= 1

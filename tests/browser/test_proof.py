@@ -38,7 +38,9 @@ def test_a_gap_in_the_middle_shows_on_chart_card_flags_and_decision_page(page, s
     page.goto(pilot.get_absolute_url())
     card = page.locator(f"#metric-{m.pk}")
     assert f"No measurement for 1 period: {gap_text}." in card.inner_text()
-    assert card.locator("svg.chart g.missing").count() == 1
+    assert (
+        card.locator("svg.chart-wide g.missing").count() == 1 and card.locator("svg.chart-wide g.missing").is_visible()
+    )
     assert "missing data" in card.locator(".badge").last.inner_text()
     flags = page.locator("section:has(h2:text('Open flags'))").inner_text()
     assert f"Accuracy has no measurement for the week of {gap_text}" in flags

@@ -123,7 +123,7 @@ def test_metric_chart_and_status_on_the_pilot_page(editor):
     m = metric(pilot, name="Accuracy", unit="%", target=Decimal("95"))
     measure_weeks(m, today=today(), values=["91", "96", "97"])
     page = logged_in_client(editor).get(pilot.get_absolute_url()).content.decode()
-    assert '<svg class="chart"' in page and 'aria-label="Accuracy against its target"' in page
+    assert '<svg class="chart chart-wide"' in page and 'aria-label="Chart of Accuracy against its target ≥ 95' in page
     assert "Target ≥ 95%" in page
     assert "worsening" in page
 

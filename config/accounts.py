@@ -75,23 +75,21 @@ def send_reset_email(email: str) -> int:
     return len(users)
 
 
-def reset_limited(request, email: str) -> bool:
-    address = settings.AXES_CLIENT_IP_CALLABLE(request) or ""
+def limited(request, group: str, key: str, rate: str, *, count: bool) -> bool:
+    """Whether `key` is past `rate` in `group`; `count` adds this request to the tally."""
     return is_ratelimited(
-        request,
-        group="password-reset-address",
-        key=lambda group, request: address,
-        rate=settings.PASSWORD_RESET_RATE_ADDRESS,
-        method=is_ratelimited.ALL,
-        increment=True,
-    ) or is_ratelimited(
-        request,
-        group="password-reset-email",
-        key=lambda group, request: email.casefold(),
-        rate=settings.PASSWORD_RESET_RATE_EMAIL,
-        method=is_ratelimited.ALL,
-        increment=True,
+        request, group=group, key=lambda group, request: key, rate=rate, method=is_ratelimited.ALL, increment=count
     )
+
+
+def reset_limited(request, email: str, *, count: bool) -> bool:
+    """Reset emails asked for, per client address and per address typed in (case and spaces aside)."""
+    address = settings.AXES_CLIENT_IP_CALLABLE(request) or ""
+    by_address = limited(request, "password-reset-address", address, settings.PASSWORD_RESET_RATE_ADDRESS, count=count)
+    by_email = limited(
+        request, "password-reset-email", email.strip().casefold(), settings.PASSWORD_RESET_RATE_EMAIL, count=count
+    )
+    return by_address or by_email
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -101,7 +99,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         from .tasks import queue_password_reset
 
         email = form.cleaned_data["email"]
-        if reset_limited(self.request, email):
+        if reset_limited(self.request, email, count=False):
             response = self.render_to_response(self.get_context_data(form=form, too_many=True), status=429)
             response["Retry-After"] = "3600"
             return response
@@ -110,6 +108,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         except OperationalError:
             logger.warning("Password reset not queued: the broker is unreachable")
             return self.render_to_response(self.get_context_data(form=form, cannot_send=True), status=503)
+        reset_limited(self.request, email, count=True)  # only an email on its way counts
         return HttpResponse(status=302, headers={"Location": str(self.success_url)})
 
 
@@ -123,4 +122,21 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """A wrong current password counts against the person (PASSWORD_CHANGE_RATE): an unattended
+    session must not become a way to guess it without limit, as sign-in's lockout forbids."""
+
     success_url = reverse_lazy("password_change_done")
+
+    def post(self, request, *args, **kwargs):
+        if limited(request, "password-change", str(request.user.pk), settings.PASSWORD_CHANGE_RATE, count=False):
+            form = self.get_form()
+            form.add_error(None, "Too many wrong passwords. Please wait an hour, or sign out and reset it by email.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error("old_password"):
+            limited(
+                self.request, "password-change", str(self.request.user.pk), settings.PASSWORD_CHANGE_RATE, count=True
+            )
+        return super().form_invalid(form)

@@ -154,7 +154,12 @@ class ObjectListView(ModelPermissionMixin, SingleTableMixin, FilterView):
         can_import = self.import_url_name and user.has_perms(
             [model_permission(self.model, "add"), model_permission(self.model, "change")]
         )
+        # What the person chose, not the list's own defaults (the flag list's "open"): a panel with
+        # a choice in it stays open on a phone.
+        filter_fields = context["filter"].form.fields if context.get("filter") else {}
+        applied = [name for name in filter_fields if any(self.request.GET.getlist(name))]
         context.update(
+            filters_applied=applied,
             title=self.title or self.model._meta.verbose_name_plural.capitalize(),
             verbose_name=self.model._meta.verbose_name,
             add_url_name=self.add_url_name if can_add else "",

@@ -158,10 +158,13 @@ def evaluate_on_commit(*, pilot_id: int) -> None:
 
 @transaction.atomic
 def flags_acknowledge(*, flag_ids: list[int], by, note: str = "") -> int:
-    """Someone has seen these flags, and may say what is being done; returns how many were newly
-    acknowledged (one already acknowledged keeps who did it first, and their note)."""
+    """Someone has seen these open flags, and may say what is being done; returns how many were newly
+    acknowledged (one already acknowledged keeps who did it first, and their note; a resolved one
+    needs no attention and is left as it is)."""
     pending = list(
-        Flag.objects.select_for_update().filter(pk__in=flag_ids, acknowledged_at__isnull=True).order_by("pk")
+        Flag.objects.select_for_update()
+        .filter(pk__in=flag_ids, acknowledged_at__isnull=True, resolved_at__isnull=True)
+        .order_by("pk")
     )
     now = timezone.now()
     for flag in pending:

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.forms import inlineformset_factory
 
 from config.fields import FORMSET_LIMITS, CheckboxList, IdsChoiceField, ModelForm, OneLineFormField
@@ -67,7 +68,9 @@ class ExpandForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=[validate_pilot_date],
     )
-    budget = forms.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
+    budget = forms.DecimalField(
+        required=False, max_digits=14, decimal_places=2, min_value=0, label=f"Budget ({settings.CURRENCY})"
+    )
     make_active = forms.BooleanField(
         required=False,
         label="The relationship is established: make the provider active (otherwise it becomes approved).",
@@ -136,7 +139,11 @@ class PilotCreateForm(ModelForm):
             "decision_rule": forms.Textarea(attrs={"rows": 2}),
             "sourcing_note": forms.Textarea(attrs={"rows": 2}),
         }
-        labels = {"ends_on": "Decision date", "sourcing_note": "Why not the selected candidate"}
+        labels = {
+            "ends_on": "Decision date",
+            "sourcing_note": "Why not the selected candidate",
+            "budget": f"Budget ({settings.CURRENCY})",
+        }
         help_texts = {
             "sourcing_note": "Needed only when the provider is not the selected candidate of a work item in sourcing.",
         }
@@ -154,7 +161,7 @@ class PilotEditForm(ModelForm):
         model = Pilot
         fields = ["name", "owner", "starts_on", "ends_on", "volume_share", "budget", "decision_rule"]
         widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "decision_rule": forms.Textarea(attrs={"rows": 2})}
-        labels = {"ends_on": "Decision date"}
+        labels = {"ends_on": "Decision date", "budget": f"Budget ({settings.CURRENCY})"}
 
     def clean_volume_share(self):
         share = self.cleaned_data.get("volume_share")
@@ -227,7 +234,13 @@ class MeasurementEntryForm(forms.Form):
             )
 
     def metric_rows(self):
-        return [(m, self[f"value_{m.pk}"], self[f"samples_{m.pk}"], self[f"note_{m.pk}"]) for m in self.metrics]
+        """Each metric with its three inputs and, when the view gave it (`status`), its last value and
+        missing periods."""
+        status = getattr(self, "status", {})
+        return [
+            (m, self[f"value_{m.pk}"], self[f"samples_{m.pk}"], self[f"note_{m.pk}"], status.get(m.pk))
+            for m in self.metrics
+        ]
 
     def clean(self):
         data = super().clean()

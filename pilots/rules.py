@@ -3,7 +3,7 @@
 import re
 from decimal import ROUND_DOWN, Decimal
 
-from config.formatting import number
+from config.formatting import number, with_unit
 from scope.choices import Direction
 
 MET = "met"
@@ -86,13 +86,6 @@ def judge(*, value: Decimal, target: Decimal, direction: str, margin: Decimal) -
 def target_text(*, target: Decimal, direction: str, unit: str) -> str:
     sign = "≥" if direction == Direction.HIGHER_IS_BETTER else "≤"
     return f"{sign} {number(target)}{with_unit(unit)}"
-
-
-def with_unit(unit: str) -> str:
-    """Percent sticks to the number (98%); other units follow a space (24 hours)."""
-    if not unit:
-        return ""
-    return unit if unit == "%" else f" {unit}"
 
 
 __all__ = [

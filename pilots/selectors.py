@@ -106,6 +106,37 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
     return overviews
 
 
+@dataclass(frozen=True)
+class EntryStatus:
+    """What the period form shows beside a metric's inputs: its last value and the periods due without one."""
+
+    latest: Measurement | None
+    missing: list[datetime.date]
+
+
+def entry_status(pilot: Pilot, metrics, *, today: datetime.date | None = None) -> dict[int, EntryStatus]:
+    """Per metric id, one query for the pilot's measurements (a pilot has tens of periods, not thousands)."""
+    today = today or timezone.localdate()
+    metrics = list(metrics)
+    recorded: dict[int, list[Measurement]] = {m.pk: [] for m in metrics}
+    for measurement in Measurement.objects.filter(metric__in=metrics).order_by("period_start"):
+        recorded[measurement.metric_id].append(measurement)
+    status = {}
+    for metric in metrics:
+        rows = recorded[metric.pk]
+        missing = []
+        if pilot.status in UNDER_WAY:
+            missing = missing_periods(
+                {m.period_start for m in rows},
+                today=today,
+                cadence=metric.cadence,
+                starts_on=pilot.starts_on,
+                ends_on=pilot.ends_on,
+            )
+        status[metric.pk] = EntryStatus(latest=rows[-1] if rows else None, missing=missing)
+    return status
+
+
 def stage_chain(pilot: Pilot) -> list[Pilot]:
     """Every stage of the pilot's engagement, first to last: its ancestors, itself and the stages
     grown from it (a chain is a handful of stages: one query per stage)."""

@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.safestring import mark_safe
 
-from config.formatting import badge, number, person_name
+from config.formatting import badge, moment, number, person_name
 
 from .models import Flag, Pilot
 
@@ -91,4 +91,4 @@ class FlagTable(tables.Table):
         return badge(record.severity, value)
 
     def render_opened_at(self, value):
-        return f"{value.day} {value:%b %Y %H:%M}"
+        return moment(value)

@@ -1,5 +1,6 @@
 import datetime
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -39,7 +40,14 @@ from .imports import MeasurementImportFlow, template_response
 from .lifecycle import LIFECYCLE, NOT_STARTED, RECORDABLE, UNDER_WAY
 from .models import DigestPreference, Flag, MeasurementImport, Pilot
 from .periods import last_complete_period
-from .selectors import decisions_due, expiring_certifications, metric_overviews, portfolio_counts, stage_comparison
+from .selectors import (
+    decisions_due,
+    entry_status,
+    expiring_certifications,
+    metric_overviews,
+    portfolio_counts,
+    stage_comparison,
+)
 from .tables import FlagTable, PilotTable
 
 
@@ -260,12 +268,11 @@ class MeasurementEntryView(PermissionRequiredMixin, View):
 
     def get(self, request, pk: int):
         pilot = get_object_or_404(Pilot, pk=pk)
-        form = MeasurementEntryForm(metrics=pilot.metrics.all(), initial={"period": default_period()})
-        return self.render(pilot, form)
+        return self.render(pilot, period_entry_form(request, pilot, pilot.metrics.all()))
 
     def post(self, request, pk: int):
         pilot = get_object_or_404(Pilot, pk=pk)
-        form = MeasurementEntryForm(request.POST, metrics=pilot.metrics.all())
+        form = period_entry_form(request, pilot, pilot.metrics.all())
         saved, corrections = record_period_form(request, form, pilot, by=request.user)
         if corrections:
             return self.render(pilot, form, status=409, corrections=corrections)
@@ -304,6 +311,24 @@ def record_period_form(request, form, pilot, **who) -> tuple[int | None, list]:
 def default_period() -> datetime.date:
     """Last week: the period most often being reported."""
     return last_complete_period(timezone.localdate(), Cadence.WEEKLY)
+
+
+def period_entry_form(request, pilot, metrics) -> MeasurementEntryForm:
+    """The period form of the editors' page and the provider's link: bound on POST; on GET for the
+    period a link asked for (`?period=`, e.g. a missing one) or last week; with each metric's last
+    value and missing periods beside its inputs."""
+    metrics = list(metrics)
+    if request.method == "POST":
+        form = MeasurementEntryForm(request.POST, metrics=metrics)
+    else:
+        asked = forms.DateField().clean  # the same parsing as the form's own field
+        try:
+            period = asked(request.GET.get("period")) or default_period()
+        except ValidationError:
+            period = default_period()
+        form = MeasurementEntryForm(metrics=metrics, initial={"period": period})
+    form.status = entry_status(pilot, metrics)
+    return form
 
 
 # --- Flags ------------------------------------------------------------------------------------
@@ -363,7 +388,8 @@ class FlagAcknowledgeView(PermissionRequiredMixin, View):
         earlier = len(flags) - count
         text = f"{count} flag{'s' if count != 1 else ''} acknowledged."
         if earlier:
-            text += f" {earlier} had been acknowledged already and keep{'s' if earlier == 1 else ''} that note."
+            left = "is left as it was" if earlier == 1 else "are left as they were"
+            text += f" {earlier} had been acknowledged or resolved already and {left}."
         messages.success(request, text)
         fallback = flags[0].pilot.get_absolute_url() if pk is not None else reverse("pilots:flag-list")
         return redirect_back(request, data.get("next"), fallback)

@@ -27,10 +27,9 @@ from config.imports import ImportPreviewView, ImportRecord, ImportView, UploadFo
 from pilots import disputes
 from pilots.choices import DisputeSide, MeasurementSource
 from pilots.dispute_views import dispute_action
-from pilots.forms import MeasurementEntryForm
 from pilots.imports import MeasurementImportFlow, template_response
 from pilots.models import Dispute, Measurement, Pilot
-from pilots.views import default_period, record_period_form
+from pilots.views import period_entry_form, record_period_form
 
 from . import services
 from .forms import LinkIssueForm
@@ -127,7 +126,7 @@ def pilot_page(request):
     pilot = link.pilot
     metrics = pilot.metrics.order_by("-critical", "name")
     if request.method == "POST":
-        form = MeasurementEntryForm(request.POST, metrics=metrics)
+        form = period_entry_form(request, pilot, metrics)
         saved, corrections = record_period_form(
             request, form, pilot, source=MeasurementSource.PROVIDER, submitted_by=link.contact
         )
@@ -137,7 +136,7 @@ def pilot_page(request):
             return page(request, link, form, status=400)
         messages.success(request, f"{saved} value{'s' if saved != 1 else ''} recorded. Thank you.")
         return redirect("portal:pilot")
-    return page(request, link, MeasurementEntryForm(metrics=metrics, initial={"period": default_period()}))
+    return page(request, link, period_entry_form(request, pilot, metrics))
 
 
 def page(request, link, form, status=200, corrections=()):

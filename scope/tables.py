@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from config.formatting import badge, person_name
+from config.formatting import badge, figure, person_name
 
 from .models import WorkItem
 from .readiness import readiness_problems
@@ -38,7 +38,7 @@ class WorkItemTable(tables.Table):
     def render_volume(self, record):
         if not record.monthly_volume:
             return "—"
-        return f"{record.monthly_volume:,} {record.volume_unit}"
+        return figure(record.monthly_volume, record.volume_unit)
 
     def render_readiness(self, record):
         count = len(readiness_problems(record))

@@ -186,6 +186,8 @@ DEMO_DATA_ALLOWED = True
 
 # --- Locale -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+FORMAT_MODULE_PATH = ["config.formats"]  # one date and number style everywhere (config/formats/en)
+CURRENCY = env.str("CURRENCY", default="GBP")  # ISO 4217 code budgets and costs are shown in
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
@@ -276,6 +278,7 @@ PORTAL_RATE_ADDRESS = env.str("PORTAL_RATE_ADDRESS", default="60/m")
 # Password-reset emails asked for, per client address and per email address.
 PASSWORD_RESET_RATE_ADDRESS = env.str("PASSWORD_RESET_RATE_ADDRESS", default="20/h")
 PASSWORD_RESET_RATE_EMAIL = env.str("PASSWORD_RESET_RATE_EMAIL", default="5/h")
+PASSWORD_CHANGE_RATE = env.str("PASSWORD_CHANGE_RATE", default="10/h")  # wrong current passwords per person
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)  # seconds a reset link works
 PORTAL_RATE_LINK = env.str("PORTAL_RATE_LINK", default="120/m")
 # The counters of those limits and of the API's throttle: give several web processes a shared

@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -199,7 +198,7 @@ class FlagViewSet(ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[ActionPermission])
     def acknowledge(self, request, pk=None):
         """Acknowledge the flag, with an optional note; one acknowledged already keeps its first note."""
-        flag = get_object_or_404(self.get_queryset(), pk=pk)
+        flag = self.get_object()  # DRF's lookup: a malformed id is a 404, as on GET
         if not isinstance(request.data, dict):
             return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
         note = request.data.get("note", "")

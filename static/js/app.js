@@ -66,7 +66,7 @@
 
   // A long group of tick boxes gains a box that filters it as one types; ticked ones stay shown.
   function checklistFilters() {
-    document.querySelectorAll(".checklist").forEach(function (list) {
+    document.querySelectorAll("div.checklist").forEach(function (list) {
       var options = Array.prototype.slice.call(list.querySelectorAll("label"));
       if (options.length <= 8) return;
       var legend = list.closest("fieldset") && list.closest("fieldset").querySelector("legend");

@@ -48,7 +48,7 @@ def test_a_second_value_for_a_recorded_period_is_a_correction_to_confirm(editor)
     response = other.post(url, {"period": period, f"value_{accuracy.pk}": "96"})
     assert response.status_code == 409
     page = response.content.decode()
-    assert "recorded already" in page and "97.5 (n = 300)" in page and "Confirm corrections" in page
+    assert "recorded already" in page and "97.5% (n = 300)" in page and "Confirm corrections" in page
     assert Measurement.objects.get().value == Decimal("97.5")  # nothing replaced yet
     confirm = form_data(response)
     assert other.post(url, confirm).status_code == 302

@@ -160,7 +160,7 @@ def test_acknowledging_the_ticked_flags_with_a_note(editor, viewer):
     )
     assert response.redirect_chain[-1][0] == listing
     text = response.content.decode()
-    assert "2 flags acknowledged. 1 had been acknowledged already and keeps that note." in text
+    assert "2 flags acknowledged. 1 had been acknowledged or resolved already and is left as it was." in text
     assert "“Provider retraining the team”" in text
     acknowledged = Flag.objects.filter(acknowledged_by=editor)
     assert sorted(acknowledged.values_list("pk", flat=True)) == ticked[:2]

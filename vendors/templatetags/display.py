@@ -3,7 +3,7 @@
 from django import template
 
 from config import formatting
-from config.formatting import number, person_name
+from config.formatting import person_name
 
 register = template.Library()
 
@@ -15,9 +15,21 @@ def person(user, empty: str = "—") -> str:
 
 
 @register.filter
-def num(value) -> str:
-    """98.5000 → 98.5; 30 stays 30 (never 3E+1)."""
-    return number(value)
+def num(value, unit: str = "") -> str:
+    """A figure as people read it: 12,000.5 (never 3E+1), with its unit when given: 98.5%."""
+    return formatting.figure(value, unit)
+
+
+@register.filter
+def money(value) -> str:
+    """A budget in the CURRENCY setting: £12,500."""
+    return formatting.money(value)
+
+
+@register.filter
+def moment(value) -> str:
+    """A date and time in the one style, local time: 4 Nov 2026, 09:30."""
+    return formatting.moment(value) if value else "—"
 
 
 @register.filter

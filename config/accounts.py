@@ -17,7 +17,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -76,10 +77,11 @@ def send_reset_email(email: str) -> int:
 
 
 def limited(request, group: str, key: str, rate: str, *, count: bool) -> bool:
-    """Whether `key` is past `rate` in `group`; `count` adds this request to the tally."""
-    return is_ratelimited(
-        request, group=group, key=lambda group, request: key, rate=rate, method=is_ratelimited.ALL, increment=count
-    )
+    """Whether `key` has used up `rate` in `group`; `count` adds this request to the tally first."""
+    usage = get_usage(request, group=group, key=lambda group, request: key, rate=rate, method=ALL, increment=count)
+    if usage is None:
+        return False
+    return usage["should_limit"] if count else usage["count"] >= usage["limit"]
 
 
 def reset_limited(request, email: str, *, count: bool) -> bool:

@@ -128,3 +128,15 @@ def test_a_signed_in_user_changes_their_password():
     assert user.check_password("Fresh-pass-991")
     assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()
     assert Client().get(reverse("password_change")).status_code == 302  # anonymous: to sign in
+
+
+def test_guessing_the_current_password_is_limited_per_person(settings):
+    settings.PASSWORD_CHANGE_RATE = "2/h"
+    client = Client()
+    client.force_login(UserFactory(username="guessed"))
+    wrong = {"old_password": "nope", "new_password1": "Fresh-pass-991", "new_password2": "Fresh-pass-991"}
+    statuses = [client.post(reverse("password_change"), wrong).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    right = {**wrong, "old_password": "secret-pass-123"}
+    refused = client.post(reverse("password_change"), right)
+    assert refused.status_code == 429 and "Too many wrong passwords" in refused.content.decode()

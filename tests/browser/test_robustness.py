@@ -40,7 +40,7 @@ def test_measurement_typos_and_corrections_in_the_browser(page, screenshot):
     page.locator("tbody tr:has-text('Refund accuracy') input").first.fill("97")
     page.click("main form button[type=submit]")
     panel = page.locator("#corrections")
-    assert "98.5 (n = 400)" in panel.inner_text() and "97" in panel.inner_text()
+    assert "98.5% (n = 400)" in panel.inner_text() and "97" in panel.inner_text()
     screenshot("correction-to-confirm")
     assert Measurement.objects.get(metric=m).value == Decimal("98.5")
     page.click("main form button:has-text('Confirm corrections')")

@@ -141,8 +141,9 @@ def submission_reason(token: str | None) -> str | None:
 
 
 def created_by_submission(model, reason: str):
-    """The record this form created already, if any. Call it inside the transaction that will
-    create it: the lock makes a concurrent double submit wait for the first, then find its record."""
+    """The record this form created already, if any. Inside the transaction that will create it,
+    the lock makes a concurrent double submit wait for the first, then find its record; after a
+    refusal, it tells a repeat from a real clash."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [reason])

@@ -222,15 +222,13 @@ class FormsetsMixin:
         form = self.get_form()
         formsets = self.get_formsets()
         version = None
+        reason = versions.submission_reason(request.POST.get(versions.SUBMISSION_FIELD)) if creating else None
         if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
             try:
                 with transaction.atomic():
                     stored = keep_stored_fields(form.instance, form)
                     if stored is not None:
                         self.check_version(stored, form)
-                    reason = (
-                        versions.submission_reason(request.POST.get(versions.SUBMISSION_FIELD)) if creating else None
-                    )
                     if reason:
                         twin = versions.created_by_submission(self.model, reason)
                         if twin is not None:  # a double submit: the first one created it
@@ -261,6 +259,11 @@ class FormsetsMixin:
             else:
                 messages.success(self.request, self.success_message)
                 return HttpResponseRedirect(self.get_success_url())
+        # A repeat whose first submission committed while this one was validated is refused by its
+        # own unique fields (the name it is about to take): it goes to the record the first created.
+        twin = versions.created_by_submission(self.model, reason) if reason else None
+        if twin is not None:
+            return HttpResponseRedirect(twin.get_absolute_url())
         if creating and getattr(self, "object", None) is not None and self.object.pk:
             # The save was rolled back: the form is a new record again, not an edit of a row that
             # does not exist.

@@ -73,6 +73,17 @@ def test_double_submits_of_creating_forms_never_fail():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_repeat_arriving_after_the_first_committed_goes_to_the_record_it_created():
+    [client] = clients_of(UserFactory(username="late", groups=["editor"]), 1)
+    url = reverse("vendors:provider-add")
+    data = form_data(client.get(url))
+    data.update({"name": "Late Twin Ltd", "headquarters_country": "GB", "website": "", "description": ""})
+    first, repeat = client.post(url, data), client.post(url, data)  # the repeat validates after the commit
+    assert (first.status_code, repeat.status_code) == (302, 302)
+    assert repeat["Location"] == first["Location"] == Provider.objects.get(name="Late Twin Ltd").get_absolute_url()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_double_submitted_work_item_is_created_once():
     from scope.models import WorkItem
 

@@ -357,7 +357,7 @@ def test_two_submissions_of_one_period_at_once_record_one_value_and_the_later_is
     assert sorted(r.status_code for r in responses) == [302, 409]
     stored = Measurement.objects.get(metric=accuracy, period_start=week(1))
     later = next(r for r in responses if r.status_code == 409).content.decode()
-    assert f"{stored.value.normalize()} (n" in later or f"{stored.value.normalize()} by" in later
+    assert f"{stored.value.normalize()}% (n" in later or f"{stored.value.normalize()}% by" in later
 
 
 def test_reminders_claimed_by_a_worker_that_died_are_sent_by_the_next_run(pilot_and_contact):

@@ -39,7 +39,9 @@ def wait_until_answering(url: str, process: subprocess.Popen, seconds: float = 6
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"{process.args} exited: {process.stdout.read()}")
-        with contextlib.suppress(requests.ConnectionError):
+        # Refused while the port opens; unanswered while the worker is still importing the app
+        # (a request that arrives then waits in the listen queue, past a busy machine's 5 s).
+        with contextlib.suppress(requests.ConnectionError, requests.ReadTimeout):
             requests.get(url, timeout=5)
             return
         time.sleep(0.2)

@@ -234,8 +234,8 @@ class MeasurementEntryForm(forms.Form):
             )
 
     def metric_rows(self):
-        """Each metric with its three inputs and, when the view gave it (`status`), its last value and
-        missing periods."""
+        """Each metric with its three inputs and, when the view gave it (`status`, the metric's
+        overview), its last value and missing periods."""
         status = getattr(self, "status", {})
         return [
             (m, self[f"value_{m.pk}"], self[f"samples_{m.pk}"], self[f"note_{m.pk}"], status.get(m.pk))

@@ -60,6 +60,20 @@ class MetricOverview:
         return "better" if up == (self.metric.direction == "higher_is_better") else "worse"
 
 
+def periods_missing(pilot: Pilot, metric: PilotMetric, measurements, *, today: datetime.date) -> list[datetime.date]:
+    """The metric's due periods without a measurement, while its pilot is under way (none before it
+    starts or once it is decided)."""
+    if pilot.status not in UNDER_WAY:
+        return []
+    return missing_periods(
+        {m.period_start for m in measurements},
+        today=today,
+        cadence=metric.cadence,
+        starts_on=pilot.starts_on,
+        ends_on=pilot.ends_on,
+    )
+
+
 def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> list[MetricOverview]:
     """Each metric of a pilot against its target: latest value, trend, met / at risk / missed, and
     every due period that has no measurement (missing data is never a pass)."""
@@ -71,15 +85,7 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
     for metric in metrics:
         measurements = list(metric.measurements.all())
         latest = measurements[-1] if measurements else None
-        missing = []
-        if pilot.status in UNDER_WAY:
-            missing = missing_periods(
-                {m.period_start for m in measurements},
-                today=today,
-                cadence=metric.cadence,
-                starts_on=pilot.starts_on,
-                ends_on=pilot.ends_on,
-            )
+        missing = periods_missing(pilot, metric, measurements, today=today)
         # Judged as the evaluation judges it: the latest complete period (a week under way waits).
         complete = last_complete_period(today, metric.cadence)
         judged = next((m for m in reversed(measurements) if m.period_start <= complete), None)
@@ -104,37 +110,6 @@ def metric_overviews(pilot: Pilot, *, today: datetime.date | None = None) -> lis
             )
         )
     return overviews
-
-
-@dataclass(frozen=True)
-class EntryStatus:
-    """What the period form shows beside a metric's inputs: its last value and the periods due without one."""
-
-    latest: Measurement | None
-    missing: list[datetime.date]
-
-
-def entry_status(pilot: Pilot, metrics, *, today: datetime.date | None = None) -> dict[int, EntryStatus]:
-    """Per metric id, one query for the pilot's measurements (a pilot has tens of periods, not thousands)."""
-    today = today or timezone.localdate()
-    metrics = list(metrics)
-    recorded: dict[int, list[Measurement]] = {m.pk: [] for m in metrics}
-    for measurement in Measurement.objects.filter(metric__in=metrics).order_by("period_start"):
-        recorded[measurement.metric_id].append(measurement)
-    status = {}
-    for metric in metrics:
-        rows = recorded[metric.pk]
-        missing = []
-        if pilot.status in UNDER_WAY:
-            missing = missing_periods(
-                {m.period_start for m in rows},
-                today=today,
-                cadence=metric.cadence,
-                starts_on=pilot.starts_on,
-                ends_on=pilot.ends_on,
-            )
-        status[metric.pk] = EntryStatus(latest=rows[-1] if rows else None, missing=missing)
-    return status
 
 
 def stage_chain(pilot: Pilot) -> list[Pilot]:
@@ -178,15 +153,7 @@ def stage_comparison(pilot: Pilot, *, today: datetime.date | None = None) -> lis
         for metric in same:
             stage = by_stage[metric.pilot_id]
             measurements = list(metric.measurements.all())
-            missing = []
-            if stage.status in UNDER_WAY:
-                missing = missing_periods(
-                    {m.period_start for m in measurements},
-                    today=today,
-                    cadence=metric.cadence,
-                    starts_on=stage.starts_on,
-                    ends_on=stage.ends_on,
-                )
+            missing = periods_missing(stage, metric, measurements, today=today)
             label = f"Stage {stage.stage} ({stage.volume_share.normalize():f}%)"
             series.append(metric_series(metric, measurements, missing, label=label))
         charts.append(

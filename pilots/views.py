@@ -42,7 +42,6 @@ from .models import DigestPreference, Flag, MeasurementImport, Pilot
 from .periods import last_complete_period
 from .selectors import (
     decisions_due,
-    entry_status,
     expiring_certifications,
     metric_overviews,
     portfolio_counts,
@@ -316,7 +315,7 @@ def default_period() -> datetime.date:
 def period_entry_form(request, pilot, metrics) -> MeasurementEntryForm:
     """The period form of the editors' page and the provider's link: bound on POST; on GET for the
     period a link asked for (`?period=`, e.g. a missing one) or last week; with each metric's last
-    value and missing periods beside its inputs."""
+    value and missing periods beside its inputs (as the pilot page's metric cards show them)."""
     metrics = list(metrics)
     if request.method == "POST":
         form = MeasurementEntryForm(request.POST, metrics=metrics)
@@ -327,7 +326,7 @@ def period_entry_form(request, pilot, metrics) -> MeasurementEntryForm:
         except ValidationError:
             period = default_period()
         form = MeasurementEntryForm(metrics=metrics, initial={"period": period})
-    form.status = entry_status(pilot, metrics)
+    form.status = {overview.metric.pk: overview for overview in metric_overviews(pilot)}
     return form
 
 

@@ -1,6 +1,7 @@
 """The measurement form as a busy team uses it: numbers a browser cannot read come back as errors,
 a correction is confirmed against the recorded value, and double submits record one value."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -95,3 +96,18 @@ def test_a_confirmation_applies_only_the_value_that_was_confirmed(editor):
     assert Measurement.objects.get().value == Decimal("97")
     assert client.post(url, form_data(again)).status_code == 302
     assert Measurement.objects.get().value == Decimal("69")
+
+
+def test_the_form_shows_each_metrics_unit_last_value_and_missing_periods_and_opens_on_one(editor):
+    accuracy, period, url = new_pilot()
+    older = period - datetime.timedelta(weeks=1)
+    Measurement.objects.create(metric=accuracy, period_start=older, value=Decimal("12500.5"), sample_size=300)
+    page = logged_in_client(editor).get(url).content.decode()
+    assert '<span class="unit" aria-hidden="true">%</span>' in page
+    assert f"Last: <strong>12,500.5%</strong> for {older.day} {older:%b %Y}" in page
+    missing_link = f'href="?period={period.isoformat()}#id_period"'
+    assert missing_link in page  # last week has no value yet
+    opened = logged_in_client(editor).get(f"{url}?period={period.isoformat()}").content.decode()
+    assert f'value="{period.isoformat()}"' in opened
+    for hostile in ("2026-13-45", "x" * 300, "0001-01-01T00:00"):
+        assert logged_in_client(editor).get(url, {"period": hostile}).status_code == 200

@@ -17,9 +17,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
-from django_ratelimit import ALL
-from django_ratelimit.core import get_usage
 from kombu.exceptions import OperationalError
+
+from .ratelimits import client_address, limited
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ class ResetEmailForm(PasswordResetForm):
         message = EmailMultiAlternatives(subject, text, from_email, [to_email])
         message.attach_alternative(render_to_string(html_email_template_name, context), "text/html")
         message.send()
+        self.sent += 1
+
+    sent = 0
 
 
 def link_lifetime() -> str:
@@ -65,28 +68,18 @@ def send_reset_email(email: str) -> int:
     if not form.is_valid():
         return 0
     site = urlsplit(settings.SITE_URL)
-    users = list(form.get_users(form.cleaned_data["email"]))
     form.save(
-        domain_override=site.netloc,
-        use_https=site.scheme == "https",
+        domain_override=site.netloc,  # the templates link from SITE_URL; Django's save needs a domain
         from_email=settings.DEFAULT_FROM_EMAIL,
         extra_email_context={"site_url": settings.SITE_URL, "link_lifetime": link_lifetime()},
         **RESET_TEMPLATES,
     )
-    return len(users)
-
-
-def limited(request, group: str, key: str, rate: str, *, count: bool) -> bool:
-    """Whether `key` has used up `rate` in `group`; `count` adds this request to the tally first."""
-    usage = get_usage(request, group=group, key=lambda group, request: key, rate=rate, method=ALL, increment=count)
-    if usage is None:
-        return False
-    return usage["should_limit"] if count else usage["count"] >= usage["limit"]
+    return form.sent
 
 
 def reset_limited(request, email: str, *, count: bool) -> bool:
     """Reset emails asked for, per client address and per address typed in (case and spaces aside)."""
-    address = settings.AXES_CLIENT_IP_CALLABLE(request) or ""
+    address = client_address(request)
     by_address = limited(request, "password-reset-address", address, settings.PASSWORD_RESET_RATE_ADDRESS, count=count)
     by_email = limited(
         request, "password-reset-email", email.strip().casefold(), settings.PASSWORD_RESET_RATE_EMAIL, count=count

@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from config.imports import ImportPreviewView, ImportRecord, ImportView, UploadForm, discard
+from config.ratelimits import client_address, limited
 from pilots import disputes
 from pilots.choices import DisputeSide, MeasurementSource
 from pilots.dispute_views import dispute_action
@@ -37,10 +37,6 @@ from .models import SubmissionLink
 
 SESSION_LINK = "portal_link"
 SESSION_KEY = "portal_key"
-
-
-def limited(request, group: str, key, rate: str) -> bool:
-    return is_ratelimited(request, group=group, key=key, rate=rate, method=is_ratelimited.ALL, increment=True)
 
 
 def too_many() -> HttpResponse:
@@ -68,17 +64,12 @@ def not_found(request) -> HttpResponse:
     return render_portal(request, "portal/not_found.html", {}, status=404)
 
 
-def client_address(group, request) -> str:
-    # The same address sign-in lockouts use (behind a proxy, its trusted header).
-    return settings.AXES_CLIENT_IP_CALLABLE(request) or ""
-
-
-def link_key(group, request) -> str:
+def link_key(request) -> str:
     return request.portal_link.key_hash
 
 
 def address_limited(request) -> bool:
-    return limited(request, "portal-address", client_address, settings.PORTAL_RATE_ADDRESS)
+    return limited(request, "portal-address", client_address(request), settings.PORTAL_RATE_ADDRESS)
 
 
 def with_link(view):
@@ -100,7 +91,7 @@ def with_link(view):
         if link is None:
             return not_found(request)
         request.portal_link = link
-        if limited(request, "portal-link", link_key, settings.PORTAL_RATE_LINK):
+        if limited(request, "portal-link", link_key(request), settings.PORTAL_RATE_LINK):
             return too_many()
         return private(view(request, *args, **kwargs))
 
@@ -238,7 +229,7 @@ class UploadView(ProviderUploadMixin, ImportView):
 
     def post(self, request, pk=None):
         # Every upload is a kept file: a link uploads a bounded number an hour.
-        if limited(request, "portal-upload", link_key, settings.PORTAL_RATE_UPLOAD):
+        if limited(request, "portal-upload", link_key(request), settings.PORTAL_RATE_UPLOAD):
             return too_many()
         return super().post(request, pk)
 

@@ -13,8 +13,8 @@ class PilotTable(tables.Table):
     work_items = tables.Column(empty_values=(), orderable=False, verbose_name="Work items")
     worst_flag = tables.Column(empty_values=(), order_by=("-open_critical", "-open_warning"), verbose_name="Flags")
     volume_share = tables.Column(verbose_name="Share", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
-    starts_on = tables.DateColumn(format="j M Y")
-    ends_on = tables.DateColumn(format="j M Y", verbose_name="Decision date")
+    starts_on = tables.DateColumn()  # DATE_FORMAT (config/formats)
+    ends_on = tables.DateColumn(verbose_name="Decision date")
 
     class Meta:
         model = Pilot

@@ -16,9 +16,9 @@ from decimal import Decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from config.formatting import number
+from config.formatting import figure
 
-from .rules import MET, MISSED, NEAR_MISS, judge, with_unit
+from .rules import MET, MISSED, NEAR_MISS, judge, target_text
 
 VERDICT_WORDS = {MET: "met", NEAR_MISS: "at risk", MISSED: "missed", None: "no target"}
 VERDICT_COLOURS = {MET: "#1f7a46", NEAR_MISS: "#8a5100", MISSED: "#b42318", None: "#0f5fa8"}
@@ -200,7 +200,7 @@ def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
                 g.left - 6,
                 round(y(tick) + g.font * 0.35, 1),
                 g.font,
-                number(Decimal(str(tick))),
+                figure(Decimal(str(tick))),
             )
         )
     # The warning band, then the target line.
@@ -217,10 +217,10 @@ def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
                     y(top_value),
                     g.plot_width,
                     max(round(y(bottom_value) - y(top_value), 1), 1),
-                    number(chart.margin),
+                    figure(chart.margin),
                 )
             )
-        target_words = f"target {'≥' if chart.direction == 'higher_is_better' else '≤'} {number(chart.target)}"
+        target_words = f"target {target_text(target=chart.target, direction=chart.direction, unit=chart.unit)}"
         parts.append(
             format_html(
                 '<line class="target" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#334155" stroke-dasharray="6 4" '
@@ -276,8 +276,8 @@ def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
                 )
             )
         for day, value, _samples, verdict in series.points:
-            tip = f"{series.label + ', ' if many else ''}{short_day(day, with_year=True)}: {number(value)}"
-            tip += f"{with_unit(chart.unit)}, {VERDICT_WORDS[verdict]}"
+            tip = f"{series.label + ', ' if many else ''}{short_day(day, with_year=True)}: "
+            tip += f"{figure(value, chart.unit)}, {VERDICT_WORDS[verdict]}"
             parts.append(
                 marker(
                     verdict,
@@ -341,7 +341,7 @@ def description(chart: Chart) -> str:
     """What a screen reader hears for the chart; the table beside it has every figure."""
     head = f"Chart of {chart.title}"
     if chart.target is not None:
-        head += f" against its target {'≥' if chart.direction == 'higher_is_better' else '≤'} {number(chart.target)}"
+        head += f" against its target {target_text(target=chart.target, direction=chart.direction, unit=chart.unit)}"
     words = [head]
     for series in chart.series:
         counts = {verdict: sum(1 for p in series.points if p[3] == verdict) for verdict in (MET, NEAR_MISS, MISSED)}
@@ -400,8 +400,8 @@ def figures(chart: Chart) -> SafeString:
             if day in measured:
                 _, value, samples, verdict = measured[day]
                 cells = (
-                    number(value) + with_unit(chart.unit),
-                    number(samples) if samples else "—",
+                    figure(value, chart.unit),
+                    figure(samples) if samples else "—",
                     VERDICT_WORDS[verdict],
                 )
             else:

@@ -8,6 +8,7 @@ narrow screens (the stylesheet shows one), so its text stays legible when the pa
 figures are also in a table beside it.
 """
 
+import dataclasses
 import datetime
 import math
 from dataclasses import dataclass, field
@@ -123,12 +124,17 @@ def short_day(day: datetime.date, *, with_year: bool = False) -> str:
     return f"{day.day} {day:%b}" + (f" {day:%Y}" if with_year else "")
 
 
-def tick_days(days: list[datetime.date], count: int) -> list[datetime.date]:
-    """At most `count` of the periods, evenly spread, always the first and the last."""
-    if len(days) <= count:
-        return days
-    step = (len(days) - 1) / (count - 1)
-    return sorted({days[round(i * step)] for i in range(count)})
+def tick_days(days: list[datetime.date], x, gap: float) -> list[datetime.date]:
+    """The periods to label on the date axis: the first, then each at least `gap` further along the
+    axis than the last labelled (by where it is drawn, so a cluster across a gap gets one label), and
+    the last when it has room."""
+    chosen = [days[0]]
+    for day in days[1:]:
+        if x(day) - x(chosen[-1]) >= gap:
+            chosen.append(day)
+    if chosen[-1] != days[-1] and len(chosen) > 1 and x(days[-1]) - x(chosen[-2]) >= gap:
+        chosen[-1] = days[-1]
+    return chosen
 
 
 def marker(verdict: str | None, x: float, y: float, colour: str, size: float, tip: str) -> SafeString:
@@ -163,7 +169,7 @@ def marker(verdict: str | None, x: float, y: float, colour: str, size: float, ti
 def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
     g = geometry
     days = chart.days
-    values = [float(p[1]) for s in chart.series for p in s.points]
+    values = [float(p[1]) for s in chart.series for p in s.points] or [0.0]  # only missing periods: an empty axis
     if chart.target is not None:
         values.append(float(chart.target))
         if chart.margin:
@@ -171,8 +177,12 @@ def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
             values.append(float(chart.target + sign * chart.margin))
     low, high = min(values), max(values)
     pad = (high - low) * 0.08 or max(abs(high) * 0.05, 1)
-    ticks = nice_ticks(low - pad, high + pad, g.y_ticks)
+    bottom = max(low - pad, 0) if low >= 0 else low - pad  # no negative ticks under figures that cannot be
+    ticks = nice_ticks(bottom, high + pad, g.y_ticks)
     y_low, y_high = ticks[0], ticks[-1]
+    labels = [figure(Decimal(str(tick))) for tick in ticks]
+    # Room on the left for the longest value label and the unit beside the axis.
+    g = dataclasses.replace(g, left=max(g.left, round(max(map(len, labels)) * g.font * 0.6) + 30))
 
     first, last = days[0], days[-1]
     span = (last - first).days
@@ -188,7 +198,7 @@ def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
 
     parts = []
     # Grid and the value axis.
-    for tick in ticks:
+    for tick, label in zip(ticks, labels, strict=True):
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#e3e8ef" stroke-width="1"/>'
@@ -200,7 +210,7 @@ def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
                 g.left - 6,
                 round(y(tick) + g.font * 0.35, 1),
                 g.font,
-                figure(Decimal(str(tick))),
+                label,
             )
         )
     # The warning band, then the target line.
@@ -288,9 +298,13 @@ def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
                     tip,
                 )
             )
-    # The date axis.
+    # The date axis: a label wide enough for its text apart; the year on the first and at each change.
     with_year = first.year != last.year
-    for day in tick_days(days, g.x_ticks):
+    gap = max(g.plot_width / g.x_ticks, len("28 Dec 2026" if with_year else "28 Dec") * g.font * 0.6 + 10)
+    previous_year = None
+    for day in tick_days(days, x, gap):
+        label = short_day(day, with_year=with_year and day.year != previous_year)
+        previous_year = day.year
         parts.append(
             format_html(
                 '<line x1="{x}" x2="{x}" y1="{b}" y2="{b2}" stroke="#9aa5b1"/>'
@@ -300,7 +314,7 @@ def draw(chart: Chart, geometry: Geometry, css_class: str) -> SafeString:
                 b2=g.top + g.plot_height + 5,
                 ty=g.top + g.plot_height + g.font + 6,
                 f=g.font,
-                label=short_day(day, with_year=with_year and (day == days[0] or day.month == 1)),
+                label=label,
             )
         )
     period = "Month" if chart.cadence == "monthly" else "Week starting"

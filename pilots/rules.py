@@ -3,7 +3,7 @@
 import re
 from decimal import ROUND_DOWN, Decimal
 
-from config.formatting import number, with_unit
+from config.formatting import figure, number, with_unit
 from scope.choices import Direction
 
 MET = "met"
@@ -16,9 +16,11 @@ def unit_bounds(unit: str) -> tuple[Decimal | None, Decimal | None]:
     (hours, cost, counts) zero or more."""
     if unit.strip() == "%":
         return Decimal(0), Decimal(100)
-    scale = re.search(r"(\d+(?:\.\d+)?)\s*[-–to]+\s*(\d+(?:\.\d+)?)", unit)
+    # "1–5", "1-5", "1 to 5", and ranges below zero: "-100 to 100", "-20–40".
+    scale = re.search(r"(-?\d+(?:\.\d+)?)\s*(?:to|–|-)\s*(-?\d+(?:\.\d+)?)", unit)
     if scale:
-        return Decimal(scale[1]), Decimal(scale[2])
+        ends = sorted((Decimal(scale[1]), Decimal(scale[2])))
+        return ends[0], ends[1]
     return Decimal(0), None
 
 
@@ -85,7 +87,7 @@ def judge(*, value: Decimal, target: Decimal, direction: str, margin: Decimal) -
 
 def target_text(*, target: Decimal, direction: str, unit: str) -> str:
     sign = "≥" if direction == Direction.HIGHER_IS_BETTER else "≤"
-    return f"{sign} {number(target)}{with_unit(unit)}"
+    return f"{sign} {figure(target, unit)}"
 
 
 __all__ = [

@@ -127,9 +127,9 @@ def stage_chain(pilot: Pilot) -> list[Pilot]:
 
 
 def stage_comparison(pilot: Pilot, *, today: datetime.date | None = None) -> list:
-    """For each metric the stages share (by name), one chart with a line per stage; empty when the
-    pilot has a single stage. Each stage's values are judged against its own target; the target line
-    is this stage's."""
+    """For each metric two or more stages share (the same name, whatever its case, and the same unit,
+    so one axis measures them all), one chart with a line per stage; empty when the pilot has a single
+    stage. Each stage's values are judged against its own target; the target line is this stage's."""
     from .charts import Chart, metric_series
 
     chain = stage_chain(pilot)
@@ -140,22 +140,26 @@ def stage_comparison(pilot: Pilot, *, today: datetime.date | None = None) -> lis
         Prefetch("measurements", queryset=Measurement.objects.order_by("period_start"))
     )
     by_stage = {stage.pk: stage for stage in chain}
-    by_name: dict[str, list[PilotMetric]] = {}
-    for metric in metrics:
-        by_name.setdefault(metric.name.casefold(), []).append(metric)
+    shared: dict[tuple[str, str], dict[int, PilotMetric]] = {}
+    for metric in sorted(metrics, key=lambda m: m.pk):  # a stage's first metric of the name, if it has two
+        key = (metric.name.casefold(), metric.unit.strip().casefold())
+        shared.setdefault(key, {}).setdefault(metric.pilot_id, metric)
+    # A stage is named by its number and share, and by its name too where two stages would read alike.
+    labels = {stage.pk: f"Stage {stage.stage} ({stage.volume_share.normalize():f}%)" for stage in chain}
+    alike = {label for label in labels.values() if list(labels.values()).count(label) > 1}
+    labels = {pk: f"{label}: {by_stage[pk].name}" if label in alike else label for pk, label in labels.items()}
     charts = []
-    for same in by_name.values():
-        if len(same) < 2:
+    for per_stage in shared.values():
+        if len(per_stage) < 2:
             continue
-        same.sort(key=lambda m: (by_stage[m.pilot_id].stage, m.pilot_id))
+        same = sorted(per_stage.values(), key=lambda m: (by_stage[m.pilot_id].stage, m.pilot_id))
         reference = next((m for m in same if m.pilot_id == pilot.pk), same[-1])
         series = []
         for metric in same:
             stage = by_stage[metric.pilot_id]
             measurements = list(metric.measurements.all())
             missing = periods_missing(stage, metric, measurements, today=today)
-            label = f"Stage {stage.stage} ({stage.volume_share.normalize():f}%)"
-            series.append(metric_series(metric, measurements, missing, label=label))
+            series.append(metric_series(metric, measurements, missing, label=labels[stage.pk]))
         charts.append(
             Chart(
                 title=f"{reference.name}, all stages",

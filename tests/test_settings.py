@@ -78,3 +78,10 @@ def test_anonymous_visitors_are_asked_to_sign_in_even_where_development_would_li
     settings.DEBUG = True  # `make run`: Django's own 404 page would list every URL pattern
     response = Client().get("/no-such-page/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("code", ["eur", "XX<script>", "POUNDS"])
+def test_a_currency_that_is_not_an_iso_code_is_refused_at_start(code):
+    result = run_check(SECRET_KEY=SECRET, CURRENCY=code, **SERVICES)
+    assert result.returncode != 0
+    assert "CURRENCY must be an ISO 4217 code" in result.stderr

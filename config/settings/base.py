@@ -4,11 +4,13 @@ The defaults make a bare machine work: SQLite (WAL) and a filesystem Celery brok
 git-ignored `var/` folder. `DATABASE_URL` and `CELERY_BROKER_URL` switch to PostgreSQL and Redis.
 """
 
+import re
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -188,6 +190,8 @@ DEMO_DATA_ALLOWED = True
 LANGUAGE_CODE = "en-gb"
 FORMAT_MODULE_PATH = ["config.formats"]  # one date and number style everywhere (config/formats/en)
 CURRENCY = env.str("CURRENCY", default="GBP")  # ISO 4217 code budgets and costs are shown in
+if not re.fullmatch(r"[A-Z]{3}", CURRENCY):
+    raise ImproperlyConfigured(f"CURRENCY must be an ISO 4217 code such as GBP, EUR or USD, not {CURRENCY!r}.")
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
